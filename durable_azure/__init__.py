@@ -1,0 +1,88 @@
+"""durable-azure: Durable Functions for Python on Azure Storage, without the .NET host.
+
+Users write `import durable_azure as df` where they wrote `import azure.durable_functions as df`.
+
+Public names load on first use (PEP 562 `__getattr__`), so `import durable_azure` stays cheap for the
+command line and does not drag the storage SDKs into a process that only needs the decorators.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from durable_azure.client import DurableOrchestrationClient, DurableOrchestrationStatus, OrchestrationRuntimeStatus
+    from durable_azure.errors import (
+        ConcurrencyConflictError,
+        ConfigurationError,
+        DurableAzureError,
+        InstanceAlreadyExistsError,
+        InstanceCompletedError,
+        InstanceError,
+        InstanceNotFoundError,
+        LeaseLostError,
+        MessageGoneError,
+        NonDeterminismError,
+        OrchestrationError,
+        OrchestratorNotFoundError,
+        StorageError,
+        TaskFailedError,
+        WaitTimeoutError,
+    )
+    from durable_azure.functions import Blueprint, DFApp
+    from durable_azure.orchestration import DurableOrchestrationContext, RetryOptions
+    from durable_azure.settings import DurableTaskSettings
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Blueprint",
+    "ConcurrencyConflictError",
+    "ConfigurationError",
+    "DFApp",
+    "DurableAzureError",
+    "DurableOrchestrationClient",
+    "DurableOrchestrationContext",
+    "DurableOrchestrationStatus",
+    "DurableTaskSettings",
+    "InstanceAlreadyExistsError",
+    "InstanceCompletedError",
+    "InstanceError",
+    "InstanceNotFoundError",
+    "LeaseLostError",
+    "MessageGoneError",
+    "NonDeterminismError",
+    "OrchestrationError",
+    "OrchestrationRuntimeStatus",
+    "OrchestratorNotFoundError",
+    "RetryOptions",
+    "StorageError",
+    "TaskFailedError",
+    "WaitTimeoutError",
+]
+
+_MODULE_OF: dict[str, str] = {
+    "DFApp": "durable_azure.functions",
+    "Blueprint": "durable_azure.functions",
+    "DurableOrchestrationContext": "durable_azure.orchestration",
+    "RetryOptions": "durable_azure.orchestration",
+    "DurableOrchestrationClient": "durable_azure.client",
+    "DurableOrchestrationStatus": "durable_azure.client",
+    "OrchestrationRuntimeStatus": "durable_azure.client",
+    "DurableTaskSettings": "durable_azure.settings",
+}
+"""Where each public name lives; every other name in `__all__` is an error class from durable_azure.errors."""
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _MODULE_OF.get(name, "durable_azure.errors" if name in __all__ else None)
+    if module_name is None:
+        raise AttributeError(f"module 'durable_azure' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -1,0 +1,231 @@
+"""The History table (DTFx `Tracking/`): one row per event, guarded by the sentinel row's ETag.
+
+Layout per dtfx-azure-storage.md §2: PartitionKey = escaped instance id, RowKey =
+event index as 16 upper-case hex digits, a `sentinel` row whose ETag is the
+optimistic-concurrency token of the whole history. A new generation (continue-as-
+new, restart) rewrites rows from index 0, so rows of an older, longer generation
+can remain after the new one; `load` drops them by ExecutionId.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.data.tables import EdmType, EntityProperty, UpdateMode
+from azure.data.tables.aio import TableClient
+
+from durable_azure.azure_storage.account import translate_storage_errors
+from durable_azure.azure_storage.blobs import LargeMessageStore
+from durable_azure.azure_storage.names import TaskHubNames, escape_key
+from durable_azure.history import COMPLEX_KINDS, HistoryEvent, from_wire, to_wire, wire_fields
+
+SENTINEL_ROW_KEY = "sentinel"
+MAX_EVENTS_PER_BATCH = 99
+"""99 event rows + the sentinel = the 100-operation limit of a table batch (azurite-probe G4)."""
+MAX_BATCH_ESTIMATED_BYTES = 3 * 1024 * 1024
+MAX_COLUMN_UTF16_BYTES = 60 * 1024
+LARGE_COLUMNS = ("Name", "Input", "Result", "Output", "Reason", "Details", "Correlation", "FailureDetails", "Tags")
+BLOB_NAME_SUFFIX = "BlobName"
+_EARLIEST_TABLE_DATETIME = datetime(1601, 1, 1, tzinfo=UTC)
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+_KEY_COLUMNS = ("PartitionKey", "RowKey", "ExecutionId")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedHistory:
+    events: list[HistoryEvent]
+    etag: str | None
+    execution_id: str | None
+
+
+def table_value(value: Any) -> Any:
+    """A Python value as a table property: big ints as Int64 (probe G5), enums by name."""
+    if isinstance(value, Enum):
+        return value.name
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and not _INT32_MIN <= value <= _INT32_MAX:
+        return EntityProperty(value, EdmType.INT64)
+    return value
+
+
+def python_value(value: Any) -> Any:
+    return value.value if isinstance(value, EntityProperty) else value
+
+
+def is_large(value: Any) -> bool:
+    return isinstance(value, str) and len(value.encode("utf-16-le")) > MAX_COLUMN_UTF16_BYTES
+
+
+def event_columns(event: HistoryEvent) -> dict[str, Any]:
+    """The DTFx columns of one event (§2.2): enums by name, nested objects as JSON, `_Timestamp`."""
+    members = to_wire(event)
+    columns: dict[str, Any] = {"EventType": event.event_type.name}
+    for _attribute, wire_name, kind in wire_fields(type(event)):
+        value = members.get(wire_name)
+        column = "_Timestamp" if wire_name == "Timestamp" else wire_name
+        if kind in COMPLEX_KINDS:
+            columns[column] = json.dumps(value, ensure_ascii=False)
+        elif isinstance(value, datetime):
+            if value >= _EARLIEST_TABLE_DATETIME:  # tables cannot hold .NET's DateTime.MinValue
+                columns[column] = value
+        elif value is not None:
+            columns[column] = table_value(value)
+    return columns
+
+
+def event_from_columns(columns: dict[str, Any]) -> HistoryEvent:
+    fields = {key: python_value(value) for key, value in columns.items() if key not in _KEY_COLUMNS}
+    if "_Timestamp" in fields:
+        fields["Timestamp"] = fields.pop("_Timestamp")
+    return from_wire(fields)
+
+
+def _estimated_row_bytes(columns: dict[str, Any]) -> int:
+    """DTFx's estimate: 1 KiB per row plus the UTF-16 size of its text."""
+    return 1024 + sum(2 * len(value) for value in columns.values() if isinstance(value, str))
+
+
+class HistoryTable:
+    """Append-only event rows per instance, written in sentinel-guarded batches."""
+
+    def __init__(self, client: TableClient, large_messages: LargeMessageStore) -> None:
+        self._client = client
+        self._large_messages = large_messages
+
+    async def load(self, instance_id: str, *, expected_execution_id: str | None = None) -> LoadedHistory:
+        """One paged query, rows in RowKey order (sentinel last); large columns downloaded.
+
+        With `expected_execution_id` that is not the sentinel's, the history is of
+        another generation and comes back empty (with the sentinel's ETag).
+        """
+        rows = await self._query_rows(instance_id, expected_execution_id)
+        sentinel = next((row for row in rows if row["RowKey"] == SENTINEL_ROW_KEY), None)
+        etag = sentinel.metadata.get("etag") if sentinel is not None else None
+        event_rows = [row for row in rows if row["RowKey"] != SENTINEL_ROW_KEY]
+        execution_id = sentinel.get("ExecutionId") if sentinel is not None else None
+        if execution_id is None and event_rows:
+            execution_id = event_rows[0].get("ExecutionId")
+        if expected_execution_id is not None and execution_id != expected_execution_id:
+            return LoadedHistory([], etag, execution_id)
+        current: list[dict[str, Any]] = []
+        for row in event_rows:
+            if row.get("ExecutionId") != execution_id:
+                break  # leftovers of an older, longer generation
+            current.append(row)
+        events = await asyncio.gather(*(self._event_from_row(row) for row in current))
+        return LoadedHistory(list(events), etag, execution_id)
+
+    async def _query_rows(self, instance_id: str, expected_execution_id: str | None) -> list[Any]:
+        query_filter = "PartitionKey eq @partition"
+        parameters = {"partition": escape_key(instance_id)}
+        if expected_execution_id is not None:
+            query_filter += (
+                " and ( RowKey eq @sentinel or ExecutionId eq @execution )"  # spaces: SDK parameter substitution
+            )
+            parameters.update(sentinel=SENTINEL_ROW_KEY, execution=expected_execution_id)
+        with translate_storage_errors("load history", instance_id=instance_id):
+            entities = self._client.query_entities(query_filter, parameters=parameters)
+            rows = [entity async for entity in entities]
+        return sorted(rows, key=lambda row: (row["RowKey"] == SENTINEL_ROW_KEY, row["RowKey"]))
+
+    async def _event_from_row(self, row: dict[str, Any]) -> HistoryEvent:
+        columns = dict(row)
+        for key in [key for key in columns if key.endswith(BLOB_NAME_SUFFIX)]:
+            blob_name = columns.pop(key)
+            if blob_name:
+                columns[key[: -len(BLOB_NAME_SUFFIX)]] = await self._large_messages.download(blob_name)
+        return event_from_columns(columns)
+
+    async def append(
+        self,
+        instance_id: str,
+        *,
+        execution_id: str,
+        start_index: int,
+        events: Sequence[HistoryEvent],
+        etag: str | None,
+    ) -> str:
+        """Write `events` as rows `start_index...` in batches of <= 99 rows + the sentinel; returns the new ETag.
+
+        The first batch inserts the sentinel (etag None) or merges it If-Match
+        `etag`; later batches chain the ETag each batch returns. Raises
+        ConcurrencyConflictError (409/412) when another writer got there first;
+        batches already committed by this call stay committed, as in DTFx.
+        """
+        rows = [await self._row(instance_id, execution_id, start_index + offset, e) for offset, e in enumerate(events)]
+        batches = _split_batches(rows)
+        new_etag = ""
+        for number, batch in enumerate(batches):
+            is_last = number == len(batches) - 1
+            new_etag = await self._commit_batch(instance_id, execution_id, batch, etag, is_last=is_last)
+            etag = new_etag
+        return new_etag
+
+    async def _row(self, instance_id: str, execution_id: str, index: int, event: HistoryEvent) -> dict[str, Any]:
+        row_key = f"{index:016X}"
+        columns = event_columns(event)
+        for column in LARGE_COLUMNS:
+            if is_large(columns.get(column)):
+                blob_name = TaskHubNames.history_blob(instance_id, row_key, event.event_type.name, column)
+                await self._large_messages.upload(blob_name, columns[column])
+                columns[column] = ""
+                columns[column + BLOB_NAME_SUFFIX] = blob_name
+        return {"PartitionKey": escape_key(instance_id), "RowKey": row_key, "ExecutionId": execution_id, **columns}
+
+    async def _commit_batch(
+        self, instance_id: str, execution_id: str, rows: list[dict[str, Any]], etag: str | None, *, is_last: bool
+    ) -> str:
+        sentinel: dict[str, Any] = {
+            "PartitionKey": escape_key(instance_id),
+            "RowKey": SENTINEL_ROW_KEY,
+            "ExecutionId": execution_id,
+            "IsCheckpointComplete": is_last,
+        }
+        if is_last:
+            sentinel["CheckpointCompletedTimestamp"] = datetime.now(UTC)
+        operations: list[Any] = [("upsert", row, {"mode": UpdateMode.REPLACE}) for row in rows]
+        if etag is None:
+            operations.append(("create", sentinel))
+        else:
+            options = {"mode": UpdateMode.MERGE, "etag": etag, "match_condition": MatchConditions.IfNotModified}
+            operations.append(("update", sentinel, options))
+        with translate_storage_errors("append history", instance_id=instance_id):
+            results = await self._client.submit_transaction(operations)
+        return str(results[-1]["etag"])
+
+    async def delete(self, instance_id: str) -> int:
+        """Delete every row (batches of <= 100) and the instance's large-message blobs; returns rows deleted."""
+        partition = escape_key(instance_id)
+        with translate_storage_errors("delete history", instance_id=instance_id):
+            entities = self._client.query_entities(
+                "PartitionKey eq @partition", parameters={"partition": partition}, select=["PartitionKey", "RowKey"]
+            )
+            keys = [{"PartitionKey": partition, "RowKey": entity["RowKey"]} async for entity in entities]
+            for start in range(0, len(keys), 100):
+                await self._client.submit_transaction([("delete", key) for key in keys[start : start + 100]])
+        prefixes = {f"{partition}/", f"{instance_id}/"}
+        await asyncio.gather(*(self._large_messages.delete_prefix(prefix) for prefix in prefixes))
+        return len(keys)
+
+
+def _split_batches(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Chunks of <= 99 rows and <= ~3 MB each; always at least one (possibly empty) chunk for the sentinel."""
+    batches: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for row in rows:
+        row_size = _estimated_row_bytes(row)
+        current = batches[-1]
+        if current and (len(current) >= MAX_EVENTS_PER_BATCH or size + row_size > MAX_BATCH_ESTIMATED_BYTES):
+            batches.append([])
+            size = 0
+        batches[-1].append(row)
+        size += row_size
+    return batches

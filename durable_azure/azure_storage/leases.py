@@ -1,0 +1,176 @@
+"""Partition leases as blob leases, DTFx's legacy blob manager layout (dtfx-azure-storage.md §5.1).
+
+One blob per control queue, `{hub}-leases/default/{controlQueueName}`, holding
+JSON `{PartitionId, Owner, Token, Epoch}`; the blob lease is the lock. Stealing
+changes the live lease using the token recorded in the JSON, as DTFx does. We
+also copy Owner/Token/Epoch into blob metadata, so `list` is one request;
+blobs written by DTFx (no metadata) are downloaded instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from azure.core.exceptions import ResourceExistsError
+from azure.storage.blob.aio import BlobClient, BlobLeaseClient, ContainerClient
+
+from durable_azure.azure_storage.account import translate_storage_errors
+from durable_azure.azure_storage.names import TaskHubNames
+from durable_azure.errors import ConfigurationError, LeaseLostError, StorageError
+
+logger = logging.getLogger(__name__)
+
+MIN_LEASE_SECONDS = 15
+MAX_LEASE_SECONDS = 60
+_LEASE_PREFIX = "default/"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartitionLease:
+    partition_id: str
+    owner: str | None
+    epoch: int
+    token: str | None
+    is_leased: bool
+
+
+def lease_document(partition_id: str, owner: str | None, token: str | None, epoch: int) -> dict[str, Any]:
+    return {"PartitionId": partition_id, "Owner": owner, "Token": token, "Epoch": epoch}
+
+
+def _metadata(document: dict[str, Any]) -> dict[str, str]:
+    return {"owner": document["Owner"] or "", "token": document["Token"] or "", "epoch": str(document["Epoch"])}
+
+
+class LeaseStore:
+    """Acquire, steal, renew and release the partition lease blobs of one task hub."""
+
+    def __init__(self, container: ContainerClient, names: TaskHubNames) -> None:
+        self._container = container
+        self._names = names
+
+    def _blob(self, partition_id: str) -> BlobClient:
+        return self._container.get_blob_client(self._names.lease_blob(partition_id))
+
+    async def create(self, partition_id: str) -> None:
+        """Write the initial lease blob unless it exists (create-only, safe to race)."""
+        document = lease_document(partition_id, None, None, 0)
+        with (
+            translate_storage_errors("create lease blob", partition_id=partition_id),
+            contextlib.suppress(ResourceExistsError),
+        ):
+            await self._blob(partition_id).upload_blob(
+                json.dumps(document), overwrite=False, metadata=_metadata(document)
+            )
+
+    async def list(self) -> list[PartitionLease]:
+        """One list request; blobs without our metadata (written by DTFx) cost one download each."""
+        with translate_storage_errors("list leases"):
+            blobs = [
+                blob async for blob in self._container.list_blobs(name_starts_with=_LEASE_PREFIX, include=["metadata"])
+            ]
+        return list(await asyncio.gather(*(self._from_listing(blob) for blob in blobs)))
+
+    async def _from_listing(self, blob: Any) -> PartitionLease:
+        partition_id = blob.name[len(_LEASE_PREFIX) :]
+        is_leased = blob.lease.status == "locked"
+        metadata = blob.metadata or {}
+        if "epoch" not in metadata:
+            document, is_leased = await self._read(partition_id)
+            return _lease(partition_id, document, is_leased)
+        return PartitionLease(
+            partition_id=partition_id,
+            owner=metadata.get("owner") or None,
+            epoch=int(metadata["epoch"]),
+            token=metadata.get("token") or None,
+            is_leased=is_leased,
+        )
+
+    async def _read(self, partition_id: str) -> tuple[dict[str, Any], bool]:
+        with translate_storage_errors("read lease blob", partition_id=partition_id):
+            downloader = await self._blob(partition_id).download_blob()
+            content = await downloader.readall()
+        document = json.loads(content or b"{}")
+        return document, downloader.properties.lease.status == "locked"
+
+    async def _write(self, partition_id: str, document: dict[str, Any], lease_id: str) -> None:
+        with translate_storage_errors("write lease blob", partition_id=partition_id):
+            await self._blob(partition_id).upload_blob(
+                json.dumps(document), overwrite=True, lease=lease_id, metadata=_metadata(document)
+            )
+
+    async def acquire(self, partition_id: str, owner: str, duration: int) -> PartitionLease | None:
+        """Acquire, read the epoch, write `{Owner, Token, Epoch+1}` (3 requests); None if leased by someone."""
+        _check_duration(duration)
+        lease_id = str(uuid.uuid4())
+        try:
+            with translate_storage_errors("acquire lease", partition_id=partition_id):
+                await BlobLeaseClient(self._blob(partition_id), lease_id=lease_id).acquire(lease_duration=duration)
+        except LeaseLostError:
+            return None
+        return await self._take(partition_id, owner, lease_id)
+
+    async def steal(self, partition_id: str, owner: str, duration: int) -> PartitionLease | None:
+        """Change the live lease using the token recorded in the blob; an unleased blob is just acquired."""
+        _check_duration(duration)
+        document, is_leased = await self._read(partition_id)
+        token = document.get("Token")
+        if not is_leased:
+            return await self.acquire(partition_id, owner, duration)
+        if not token:
+            return None
+        lease_id = str(uuid.uuid4())
+        try:
+            with translate_storage_errors("steal lease", partition_id=partition_id):
+                await BlobLeaseClient(self._blob(partition_id), lease_id=token).change(proposed_lease_id=lease_id)
+        except StorageError:
+            return None
+        logger.info("lease.stolen: %s from %s by %s", partition_id, document.get("Owner"), owner)
+        return await self._take(partition_id, owner, lease_id)
+
+    async def _take(self, partition_id: str, owner: str, lease_id: str) -> PartitionLease:
+        document, _ = await self._read(partition_id)
+        epoch = int(document.get("Epoch") or 0) + 1
+        await self._write(partition_id, lease_document(partition_id, owner, lease_id, epoch), lease_id)
+        return PartitionLease(partition_id=partition_id, owner=owner, epoch=epoch, token=lease_id, is_leased=True)
+
+    async def renew(self, lease: PartitionLease) -> PartitionLease:
+        """One renew request; LeaseLostError when the lease is no longer ours."""
+        if not lease.token:
+            raise LeaseLostError(f"lease of {lease.partition_id} has no token")
+        with translate_storage_errors("renew lease", partition_id=lease.partition_id):
+            await BlobLeaseClient(self._blob(lease.partition_id), lease_id=lease.token).renew()
+        return lease
+
+    async def release(self, lease: PartitionLease) -> None:
+        """Clear Owner/Token in the blob, then release the lease; a lease already lost is only logged."""
+        if not lease.token:
+            return
+        document = lease_document(lease.partition_id, None, None, lease.epoch)
+        try:
+            await self._write(lease.partition_id, document, lease.token)
+            with translate_storage_errors("release lease", partition_id=lease.partition_id):
+                await BlobLeaseClient(self._blob(lease.partition_id), lease_id=lease.token).release()
+        except LeaseLostError:
+            logger.warning("lease.lost: %s was no longer ours at release", lease.partition_id)
+
+
+def _lease(partition_id: str, document: dict[str, Any], is_leased: bool) -> PartitionLease:
+    return PartitionLease(
+        partition_id=partition_id,
+        owner=document.get("Owner") or None,
+        epoch=int(document.get("Epoch") or 0),
+        token=document.get("Token") or None,
+        is_leased=is_leased,
+    )
+
+
+def _check_duration(duration: int) -> None:
+    if not MIN_LEASE_SECONDS <= duration <= MAX_LEASE_SECONDS:
+        raise ConfigurationError(f"lease duration must be {MIN_LEASE_SECONDS}-{MAX_LEASE_SECONDS} s, not {duration}")

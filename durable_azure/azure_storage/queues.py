@@ -1,0 +1,176 @@
+"""Control and work-item queues (DTFx `Messaging/`): send, receive, delete, abandon, renew, poison.
+
+Each method documents its storage calls. Receive makes exactly one service
+request (azurite-probe G3), then downloads offloaded bodies. Messages that are
+already gone are logged as `message.gone` and ignored where DTFx ignores them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.storage.queue import QueueMessage
+from azure.storage.queue.aio import QueueClient
+
+from durable_azure.azure_storage.account import translate_storage_errors
+from durable_azure.azure_storage.messages import MessageCodec, MessageData, next_sequence_number
+from durable_azure.errors import ConfigurationError, MessageGoneError, StorageError
+
+logger = logging.getLogger(__name__)
+
+MAX_VISIBILITY_DELAY_SECONDS = 7 * 24 * 3600 - 60
+"""Azure caps visibility at 7 days; keep a minute of margin for clock skew."""
+MAX_MESSAGES_PER_RECEIVE = 32
+INFINITE_TIME_TO_LIVE = -1
+
+
+@dataclass(slots=True, kw_only=True)
+class ReceivedMessage:
+    """A dequeued message; `pop_receipt` changes when the message is renewed."""
+
+    data: MessageData | None
+    decode_error: str | None
+    message_id: str
+    pop_receipt: str
+    dequeue_count: int
+    insertion_time: datetime
+    queue_name: str
+    raw_body: str
+
+
+class TaskHubQueue:
+    """One Azure queue of a task hub, speaking MessageData."""
+
+    def __init__(self, client: QueueClient, codec: MessageCodec, *, poison_queue: TaskHubQueue | None = None) -> None:
+        self._client = client
+        self._codec = codec
+        self._poison_queue = poison_queue
+        self._send_listeners: list[Callable[[], None]] = []
+        self.name: str = client.queue_name
+        self.max_visibility_delay_seconds: float = MAX_VISIBILITY_DELAY_SECONDS
+
+    def __repr__(self) -> str:
+        return f"TaskHubQueue({self.name!r})"
+
+    async def create(self) -> None:
+        """Create the queue; an existing one is fine (the SDK reports it as ResourceExistsError)."""
+        with translate_storage_errors("create queue", queue=self.name), contextlib.suppress(ResourceExistsError):
+            await self._client.create_queue()
+
+    async def delete_queue(self) -> None:
+        with translate_storage_errors("delete queue", queue=self.name), contextlib.suppress(ResourceNotFoundError):
+            await self._client.delete_queue()
+
+    def add_send_listener(self, callback: Callable[[], None]) -> None:
+        """`callback()` runs after every successful send: wakes in-process pollers at once."""
+        self._send_listeners.append(callback)
+
+    async def send(self, data: MessageData, *, visibility_delay: float = 0.0) -> None:
+        """One send (plus one blob upload when the envelope is large); never expires.
+
+        The delay is in seconds, rounded up (a timer must not fire early) and
+        clamped to [0, max_visibility_delay_seconds]. A zero sequence number is
+        replaced by the process-wide counter, DTFx's ordering tie-breaker.
+        """
+        if data.sequence_number == 0:
+            data = dataclasses.replace(data, sequence_number=next_sequence_number())
+        body = await self._codec.encode(data)
+        await self._send_body(body, visibility_delay)
+        for callback in list(self._send_listeners):
+            callback()
+
+    async def _send_body(self, body: str, visibility_delay: float) -> None:
+        delay = math.ceil(min(max(visibility_delay, 0.0), self.max_visibility_delay_seconds))
+        with translate_storage_errors("send message", queue=self.name):
+            await self._client.send_message(body, visibility_timeout=delay or None, time_to_live=INFINITE_TIME_TO_LIVE)
+
+    async def receive(self, max_messages: int, visibility_timeout: float) -> list[ReceivedMessage]:
+        """Exactly one receive request for up to `max_messages` (1..32), then blob downloads as needed.
+
+        Bodies that cannot be decoded come back with `data=None` and `decode_error`
+        set, so the caller can move them aside instead of losing them.
+        """
+        if not 1 <= max_messages <= MAX_MESSAGES_PER_RECEIVE:
+            raise ConfigurationError(f"max_messages must be 1..{MAX_MESSAGES_PER_RECEIVE}, not {max_messages}")
+        timeout = max(1, math.ceil(visibility_timeout))
+        with translate_storage_errors("receive messages", queue=self.name):
+            pages = self._client.receive_messages(messages_per_page=max_messages, visibility_timeout=timeout).by_page()
+            try:
+                page = await pages.__anext__()
+            except StopAsyncIteration:
+                return []
+            raw_messages = [message async for message in page]
+        return list(await asyncio.gather(*(self._decode(message) for message in raw_messages)))
+
+    async def _decode(self, message: QueueMessage) -> ReceivedMessage:
+        body = str(message.content or "")
+        data: MessageData | None = None
+        decode_error: str | None = None
+        try:
+            data = await self._codec.decode(body)
+        except StorageError as error:
+            decode_error = str(error)
+        return ReceivedMessage(
+            data=data,
+            decode_error=decode_error,
+            message_id=message.id,
+            pop_receipt=message.pop_receipt,
+            dequeue_count=message.dequeue_count or 0,
+            insertion_time=message.inserted_on,
+            queue_name=self.name,
+            raw_body=body,
+        )
+
+    async def delete(self, message: ReceivedMessage) -> None:
+        """One delete. A message already gone (deleted, or pop receipt changed) is logged, not raised."""
+        try:
+            with translate_storage_errors("delete message", queue=self.name, message_id=message.message_id):
+                await self._client.delete_message(message.message_id, message.pop_receipt)
+        except MessageGoneError:
+            logger.warning("message.gone: delete of %s on %s", message.message_id, self.name)
+
+    async def abandon(self, message: ReceivedMessage, delay: float) -> None:
+        """One update making the message visible again after `delay` seconds; gone -> logged, not raised."""
+        try:
+            await self._update_visibility(message, delay)
+        except MessageGoneError:
+            logger.warning("message.gone: abandon of %s on %s", message.message_id, self.name)
+
+    async def renew(self, message: ReceivedMessage, visibility_timeout: float) -> None:
+        """One update extending the invisibility; refreshes `message.pop_receipt`. MessageGoneError if gone."""
+        await self._update_visibility(message, visibility_timeout)
+
+    async def _update_visibility(self, message: ReceivedMessage, seconds: float) -> None:
+        timeout = math.ceil(min(max(seconds, 0.0), self.max_visibility_delay_seconds))
+        with translate_storage_errors("update message", queue=self.name, message_id=message.message_id):
+            updated = await self._client.update_message(
+                message.message_id, pop_receipt=message.pop_receipt, visibility_timeout=timeout
+            )
+        message.pop_receipt = updated.pop_receipt
+
+    async def move_to_poison(self, message: ReceivedMessage, reason: str) -> None:
+        """Send the raw body with the reason to the poison queue, then delete the original (2 requests).
+
+        Sent first, deleted second: a crash in between leaves a duplicate, never a loss.
+        """
+        if self._poison_queue is None:
+            raise ConfigurationError(f"queue {self.name} has no poison queue")
+        wrapper = {
+            "Reason": reason,
+            "SourceQueue": self.name,
+            "MessageId": message.message_id,
+            "DequeueCount": message.dequeue_count,
+            "Body": message.raw_body,
+        }
+        await self._poison_queue._send_body(json.dumps(wrapper, ensure_ascii=False), 0.0)
+        logger.warning("message.poison: %s from %s: %s", message.message_id, self.name, reason)
+        await self.delete(message)

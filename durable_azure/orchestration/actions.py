@@ -1,0 +1,156 @@
+"""What an orchestrator asks the worker to do, one dataclass per kind (DTFx `Command/`).
+
+An episode of the executor turns user calls into these actions; the worker
+carries them out (queue an activity, start a child, create a timer, send an
+event, finish the execution). Each scheduling action is recorded in history
+as one event whose `event_id` is the action's task id; `history_event` builds
+that event and `matches_history_event` is the replay check that the
+orchestrator still does what history says it did.
+
+Imports only `durable_azure.history`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import IntEnum
+from typing import ClassVar
+
+from durable_azure.history import (
+    EventSent,
+    FailureDetails,
+    HistoryEvent,
+    OrchestrationStatus,
+    SubOrchestrationInstanceCreated,
+    TaskScheduled,
+    TimerCreated,
+)
+
+
+class ActionType(IntEnum):
+    """DTFx `OrchestratorActionType`, same numbering (ScheduleOrchestrator = schedule an activity)."""
+
+    ScheduleTask = 0
+    CreateSubOrchestration = 1
+    CreateTimer = 2
+    SendEvent = 3
+    CompleteOrchestration = 4
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Action:
+    """Base of every action."""
+
+    action_type: ClassVar[ActionType]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SchedulingAction(Action):
+    """An action that consumes a task id and is recorded as one scheduling event."""
+
+    id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleTaskAction(SchedulingAction):
+    action_type: ClassVar[ActionType] = ActionType.ScheduleTask
+    name: str
+    input: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateSubOrchestrationAction(SchedulingAction):
+    action_type: ClassVar[ActionType] = ActionType.CreateSubOrchestration
+    name: str
+    instance_id: str
+    input: str | None = None
+    version: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateTimerAction(SchedulingAction):
+    action_type: ClassVar[ActionType] = ActionType.CreateTimer
+    fire_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendEventAction(SchedulingAction):
+    action_type: ClassVar[ActionType] = ActionType.SendEvent
+    instance_id: str
+    name: str
+    data: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompleteOrchestrationAction(Action):
+    """The execution ended. `new_input` and `carryover_events` only matter for ContinuedAsNew:
+    the worker starts the next execution with that input and hands it those unconsumed events."""
+
+    action_type: ClassVar[ActionType] = ActionType.CompleteOrchestration
+    status: OrchestrationStatus
+    result: str | None = None
+    failure_details: FailureDetails | None = None
+    new_input: str | None = None
+    carryover_events: tuple[HistoryEvent, ...] = ()
+
+
+def history_event(action: SchedulingAction, timestamp: datetime) -> HistoryEvent:
+    """The scheduling event the worker appends to history for `action`."""
+    if isinstance(action, ScheduleTaskAction):
+        return TaskScheduled(event_id=action.id, timestamp=timestamp, name=action.name, input=action.input)
+    if isinstance(action, CreateTimerAction):
+        return TimerCreated(event_id=action.id, timestamp=timestamp, fire_at=action.fire_at)
+    if isinstance(action, CreateSubOrchestrationAction):
+        return SubOrchestrationInstanceCreated(
+            event_id=action.id,
+            timestamp=timestamp,
+            name=action.name,
+            version=action.version,
+            instance_id=action.instance_id,
+            input=action.input,
+        )
+    if isinstance(action, SendEventAction):
+        return EventSent(
+            event_id=action.id, timestamp=timestamp, instance_id=action.instance_id, name=action.name, input=action.data
+        )
+    raise TypeError(f"{type(action).__name__} is not a scheduling action")
+
+
+SCHEDULING_EVENT_TYPES: tuple[type[HistoryEvent], ...] = (
+    TaskScheduled,
+    TimerCreated,
+    SubOrchestrationInstanceCreated,
+    EventSent,
+)
+
+_ACTION_FOR_EVENT: dict[type[HistoryEvent], type[SchedulingAction]] = {
+    TaskScheduled: ScheduleTaskAction,
+    TimerCreated: CreateTimerAction,
+    SubOrchestrationInstanceCreated: CreateSubOrchestrationAction,
+    EventSent: SendEventAction,
+}
+
+
+def matches_history_event(action: SchedulingAction, event: HistoryEvent) -> bool:
+    """Same kind and (where it has one) same name: the replay determinism check."""
+    if _ACTION_FOR_EVENT.get(type(event)) is not type(action):
+        return False
+    return getattr(action, "name", None) == getattr(event, "name", None)
+
+
+def describe_action(action: SchedulingAction) -> str:
+    """Words for error messages, e.g. "activity 'Bye'"."""
+    if isinstance(action, ScheduleTaskAction):
+        return f"activity '{action.name}'"
+    if isinstance(action, CreateSubOrchestrationAction):
+        return f"sub-orchestration '{action.name}'"
+    if isinstance(action, SendEventAction):
+        return f"event '{action.name}' to '{action.instance_id}'"
+    return "a timer"
+
+
+def describe_history_event(event: HistoryEvent) -> str:
+    """Words for error messages, e.g. "TaskScheduled 'Hello'"."""
+    name = getattr(event, "name", None)
+    return f"{type(event).__name__} '{name}'" if name is not None else type(event).__name__

@@ -1,0 +1,286 @@
+"""`DurableOrchestrationContext`: the `context` an orchestrator function receives.
+
+Same names and behaviour as azure.durable_functions.DurableOrchestrationContext
+so user code changes only its import. The context holds no replay machinery:
+it reaches the executor through `OrchestrationRuntime`, one small ABC (as
+temporal's workflow API reaches its instance), so the public class stays a
+thin, documented facade and the executor's internals stay private.
+
+Everything here must be deterministic: time comes from the runtime's
+replay-safe clock, ids from its task counter, uuids from instance id + clock +
+a counter. Imports only the standard library, `history`, `serialization` and
+sibling modules.
+"""
+
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from durable_azure import serialization
+from durable_azure.history import HistoryEvent
+from durable_azure.orchestration.actions import (
+    CreateSubOrchestrationAction,
+    CreateTimerAction,
+    ScheduleTaskAction,
+    SchedulingAction,
+    SendEventAction,
+)
+from durable_azure.orchestration.retry import RetryOptions
+from durable_azure.orchestration.tasks import (
+    ActivityTask,
+    CompletableTask,
+    ExternalEventTask,
+    RetryableTask,
+    SubOrchestrationTask,
+    Task,
+    TimerTask,
+    WhenAllTask,
+    WhenAnyTask,
+)
+
+_UUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_OID, "9e952958-5e33-4daf-827f-2fa12937b875")
+_UUID_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class OrchestrationRuntime(ABC):
+    """What the context needs from the executor replaying it; nothing else crosses this seam."""
+
+    @property
+    @abstractmethod
+    def instance_id(self) -> str: ...
+
+    @property
+    @abstractmethod
+    def parent_instance_id(self) -> str | None: ...
+
+    @property
+    @abstractmethod
+    def version(self) -> str | None: ...
+
+    @property
+    @abstractmethod
+    def input_text(self) -> str | None: ...
+
+    @property
+    @abstractmethod
+    def current_utc_datetime(self) -> datetime: ...
+
+    @property
+    @abstractmethod
+    def is_replaying(self) -> bool: ...
+
+    @property
+    @abstractmethod
+    def will_continue_as_new(self) -> bool: ...
+
+    @property
+    @abstractmethod
+    def histories(self) -> tuple[HistoryEvent, ...]: ...
+
+    @abstractmethod
+    def next_task_id(self) -> int:
+        """Consume the next sequential task id of this execution."""
+
+    @abstractmethod
+    def submit(self, action: SchedulingAction, task: CompletableTask[Any] | None) -> None:
+        """Record `action`; `task` completes when history reports the action's outcome."""
+
+    @abstractmethod
+    def wait_for_event(self, task: ExternalEventTask) -> None:
+        """Complete `task` with the next EventRaised of its name (a buffered one, or a later one)."""
+
+    @abstractmethod
+    def continue_as_new(self, input_text: str | None) -> None: ...
+
+    @abstractmethod
+    def set_custom_status(self, status_text: str | None) -> None: ...
+
+
+class DurableOrchestrationContext:
+    """The orchestrator's view of its instance; every durable call returns a task to `yield`."""
+
+    def __init__(self, runtime: OrchestrationRuntime) -> None:
+        self._runtime = runtime
+        self._custom_status: Any = None
+        self._uuid_counter = 0
+
+    # -- identity, input, clock --
+
+    @property
+    def instance_id(self) -> str:
+        return self._runtime.instance_id
+
+    @property
+    def parent_instance_id(self) -> str | None:
+        return self._runtime.parent_instance_id
+
+    @property
+    def version(self) -> str | None:
+        return self._runtime.version
+
+    @property
+    def is_replaying(self) -> bool:
+        """True while the code runs again for events already in history (e.g. to skip logging)."""
+        return self._runtime.is_replaying
+
+    @property
+    def current_utc_datetime(self) -> datetime:
+        """Timestamp of the current episode's OrchestratorStarted: the same on every replay."""
+        return self._runtime.current_utc_datetime
+
+    @property
+    def will_continue_as_new(self) -> bool:
+        return self._runtime.will_continue_as_new
+
+    @property
+    def histories(self) -> list[HistoryEvent]:
+        """The events replayed so far in this execution."""
+        return list(self._runtime.histories)
+
+    @property
+    def custom_status(self) -> Any:
+        return self._custom_status
+
+    def get_input(self) -> Any:
+        return serialization.loads(self._runtime.input_text)
+
+    def new_uuid(self) -> str:
+        """Deterministic uuid5, computed exactly as azure.durable_functions does (same ids on replay)."""
+        name = f"{self.instance_id}_{self.current_utc_datetime.strftime(_UUID_TIME_FORMAT)}_{self._next_uuid_count()}"
+        return str(uuid.uuid5(_UUID_NAMESPACE, name))
+
+    def new_guid(self) -> uuid.UUID:
+        """Deterministic uuid5 over the URL namespace; shares `new_uuid`'s counter (as in DF)."""
+        name = f"{self.instance_id}_{self.current_utc_datetime}_{self._next_uuid_count()}"
+        return uuid.uuid5(uuid.NAMESPACE_URL, name)
+
+    def _next_uuid_count(self) -> int:
+        count = self._uuid_counter
+        self._uuid_counter += 1
+        return count
+
+    # -- activities and sub-orchestrations --
+
+    def call_activity(self, name: str | Callable[..., Any], input_: Any = None) -> ActivityTask:
+        activity_name = _function_name(name, "activity")
+        input_text = _dump_input(input_, f"activity '{activity_name}' input")
+        return self._schedule_activity(activity_name, input_text)
+
+    def call_activity_with_retry(
+        self, name: str | Callable[..., Any], retry_options: RetryOptions, input_: Any = None
+    ) -> RetryableTask:
+        activity_name = _function_name(name, "activity")
+        input_text = _dump_input(input_, f"activity '{activity_name}' input")
+        return self._retry(retry_options, lambda: self._schedule_activity(activity_name, input_text))
+
+    def call_sub_orchestrator(
+        self, name: str | Callable[..., Any], input_: Any = None, instance_id: str | None = None
+    ) -> SubOrchestrationTask:
+        orchestrator_name = _function_name(name, "sub-orchestrator")
+        input_text = _dump_input(input_, f"sub-orchestrator '{orchestrator_name}' input")
+        return self._schedule_sub_orchestrator(orchestrator_name, input_text, instance_id)
+
+    def call_sub_orchestrator_with_retry(
+        self,
+        name: str | Callable[..., Any],
+        retry_options: RetryOptions,
+        input_: Any = None,
+        instance_id: str | None = None,
+    ) -> RetryableTask:
+        orchestrator_name = _function_name(name, "sub-orchestrator")
+        input_text = _dump_input(input_, f"sub-orchestrator '{orchestrator_name}' input")
+        return self._retry(
+            retry_options, lambda: self._schedule_sub_orchestrator(orchestrator_name, input_text, instance_id)
+        )
+
+    def _schedule_activity(self, name: str, input_text: str | None) -> ActivityTask:
+        task_id = self._runtime.next_task_id()
+        task = ActivityTask(id=task_id, name=name)
+        self._runtime.submit(ScheduleTaskAction(id=task_id, name=name, input=input_text), task)
+        return task
+
+    def _schedule_sub_orchestrator(
+        self, name: str, input_text: str | None, instance_id: str | None
+    ) -> SubOrchestrationTask:
+        task_id = self._runtime.next_task_id()
+        # Derived from the parent id and task id so a replay asks for the very same child.
+        child_id = instance_id or f"{self.instance_id}:{task_id}"
+        task = SubOrchestrationTask(id=task_id, name=name, instance_id=child_id)
+        action = CreateSubOrchestrationAction(id=task_id, name=name, instance_id=child_id, input=input_text)
+        self._runtime.submit(action, task)
+        return task
+
+    def _retry(self, retry_options: RetryOptions, start_attempt: Callable[[], CompletableTask[Any]]) -> RetryableTask:
+        if not isinstance(retry_options, RetryOptions):
+            raise TypeError(f"retry_options must be RetryOptions, not {type(retry_options).__name__}")
+        return RetryableTask(
+            retry_options=retry_options,
+            start_attempt=start_attempt,
+            create_timer=self.create_timer,
+            clock=lambda: self.current_utc_datetime,
+        )
+
+    # -- timers, events, composition --
+
+    def create_timer(self, fire_at: datetime) -> TimerTask:
+        """A durable timer firing at `fire_at` (a naive datetime is taken as UTC)."""
+        if fire_at.tzinfo is None:
+            fire_at = fire_at.replace(tzinfo=UTC)
+        task_id = self._runtime.next_task_id()
+        task = TimerTask(id=task_id, fire_at=fire_at)
+        self._runtime.submit(CreateTimerAction(id=task_id, fire_at=fire_at), task)
+        return task
+
+    def wait_for_external_event(self, name: str) -> ExternalEventTask:
+        """Waits for the next event raised with `name`, matched case-insensitively as DTFx does.
+
+        An event raised before anybody waits is kept; each event completes one waiter.
+        """
+        task = ExternalEventTask(name=name)
+        self._runtime.wait_for_event(task)
+        return task
+
+    def send_event(self, instance_id: str, name: str, data: Any = None) -> None:
+        """Fire-and-forget: raise event `name` on another instance (DTFx SendEvent; not in DF Python)."""
+        data_text = _dump_input(data, f"event '{name}' data")
+        task_id = self._runtime.next_task_id()
+        self._runtime.submit(SendEventAction(id=task_id, instance_id=instance_id, name=name, data=data_text), None)
+
+    def task_all(self, tasks: Sequence[Task[Any]]) -> WhenAllTask:
+        return WhenAllTask(list(tasks))
+
+    def task_any(self, tasks: Sequence[Task[Any]]) -> WhenAnyTask:
+        return WhenAnyTask(list(tasks))
+
+    # -- ending and status --
+
+    def continue_as_new(self, input_: Any) -> None:
+        """Restart this instance with `input_` once the orchestrator returns; later calls schedule nothing."""
+        self._runtime.continue_as_new(_dump_input(input_, "continue_as_new input"))
+
+    def set_custom_status(self, status: Any) -> None:
+        serialization.check_serializable(status, "custom status")
+        self._custom_status = status
+        self._runtime.set_custom_status(None if status is None else serialization.dumps(status))
+
+
+def _function_name(name: str | Callable[..., Any], what: str) -> str:
+    """A registered name: a string, or a function the DFApp decorators marked with `_durable_name`."""
+    if isinstance(name, str):
+        return name
+    registered = getattr(name, "_durable_name", None)
+    if isinstance(registered, str):
+        return registered
+    label = getattr(name, "__name__", repr(name))
+    raise ValueError(f"{label} is not a registered {what} function: pass its name or a function decorated for it")
+
+
+def _dump_input(value: Any, what: str) -> str | None:
+    if value is None:
+        return None
+    serialization.check_serializable(value, what)
+    return serialization.dumps(value)

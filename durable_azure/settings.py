@@ -1,0 +1,285 @@
+"""Settings from host.json (`extensions.durableTask`) and local.settings.json, under their original names.
+
+A user's existing host.json must keep meaning what it meant under the Durable Functions extension, so keys
+are read with the extension's names and placement: DF 2.x/3.x put Azure Storage options under
+`extensions.durableTask.storageProvider`, DF 1.x put them flat under `durableTask`; both are accepted, and
+keys match case-insensitively as .NET configuration binding does. Unknown keys are ignored (the extension
+has many we do not implement). Settings are frozen at start-up: nothing re-reads them while running.
+
+Our additions (the extension has no such keys) live under `storageProvider` too: `maxDequeueCount`,
+`leaseInterval`, `leaseRenewInterval`, `leaseAcquireInterval`.
+
+Imports only the standard library and `durable_azure.errors`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from durable_azure.errors import ConfigurationError
+
+HOST_JSON = "host.json"
+LOCAL_SETTINGS_JSON = "local.settings.json"
+
+_TIMESPAN = re.compile(r"^(?:(?P<days>\d+)\.)?(?P<hours>\d+):(?P<minutes>\d{1,2}):(?P<seconds>\d{1,2}(?:\.\d{1,7})?)$")
+_APP_SETTING = re.compile(r"^%(?P<name>[^%]+)%$")
+
+
+def _default_concurrency() -> int:
+    """The extension's default outside the Consumption plan: 10 per processor core."""
+    return 10 * (os.cpu_count() or 1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DurableTaskSettings:
+    """The Durable Task options this runtime honours; defaults are the extension's (or DTFx's) defaults."""
+
+    hub_name: str = "TestHubName"
+    connection_name: str = "AzureWebJobsStorage"
+    partition_count: int = 4
+    control_queue_batch_size: int = 32
+    control_queue_buffer_threshold: int = 256
+    control_queue_visibility_timeout: timedelta = timedelta(minutes=5)
+    work_item_queue_visibility_timeout: timedelta = timedelta(minutes=5)
+    max_queue_polling_interval: timedelta = timedelta(seconds=30)
+    max_concurrent_activity_functions: int = field(default_factory=_default_concurrency)
+    max_concurrent_orchestrator_functions: int = field(default_factory=_default_concurrency)
+    max_dequeue_count: int = 10
+    lease_interval: timedelta = timedelta(seconds=30)
+    lease_renew_interval: timedelta = timedelta(seconds=10)
+    lease_acquire_interval: timedelta = timedelta(seconds=10)
+
+    @classmethod
+    def from_host_json(
+        cls, data: Mapping[str, Any], environment: Mapping[str, str] | None = None
+    ) -> DurableTaskSettings:
+        """Read the durableTask section of a parsed host.json document.
+
+        `environment` resolves `%AppSetting%` references in hubName (default: `os.environ`).
+        Raises ConfigurationError naming the key and the value when a value is invalid.
+        """
+        if not isinstance(data, Mapping):
+            raise ConfigurationError(f"host.json must hold a JSON object, not {type(data).__name__}")
+        section = _durable_task_section(data)
+        provider = _section(section, "storageProvider", "extensions.durableTask.storageProvider")
+        reader = _SettingsReader(section=section, provider=provider)
+        environment = os.environ if environment is None else environment
+        values: dict[str, Any] = {}
+        hub_name = reader.text("hubName")
+        if hub_name is not None:
+            values["hub_name"] = _resolve_app_setting(hub_name, environment)
+        connection_name = reader.connection_name()
+        if connection_name is not None:
+            values["connection_name"] = connection_name
+        values.update(reader.numbers())
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _IntegerKey:
+    """An integer setting: its host.json key, our field name and the inclusive range the extension allows."""
+
+    key: str
+    field_name: str
+    minimum: int = 1
+    maximum: int | None = None
+    is_provider_key: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _DurationKey:
+    """A TimeSpan setting ("hh:mm:ss" or "d.hh:mm:ss"); always under storageProvider."""
+
+    key: str
+    field_name: str
+
+
+_INTEGER_KEYS = (
+    _IntegerKey(key="partitionCount", field_name="partition_count", maximum=16),
+    _IntegerKey(key="controlQueueBatchSize", field_name="control_queue_batch_size", maximum=32),
+    _IntegerKey(key="controlQueueBufferThreshold", field_name="control_queue_buffer_threshold", maximum=1000),
+    _IntegerKey(key="maxDequeueCount", field_name="max_dequeue_count"),
+    _IntegerKey(
+        key="maxConcurrentActivityFunctions", field_name="max_concurrent_activity_functions", is_provider_key=False
+    ),
+    _IntegerKey(
+        key="maxConcurrentOrchestratorFunctions",
+        field_name="max_concurrent_orchestrator_functions",
+        is_provider_key=False,
+    ),
+)
+
+_DURATION_KEYS = (
+    _DurationKey(key="controlQueueVisibilityTimeout", field_name="control_queue_visibility_timeout"),
+    _DurationKey(key="workItemQueueVisibilityTimeout", field_name="work_item_queue_visibility_timeout"),
+    _DurationKey(key="maxQueuePollingInterval", field_name="max_queue_polling_interval"),
+    _DurationKey(key="leaseInterval", field_name="lease_interval"),
+    _DurationKey(key="leaseRenewInterval", field_name="lease_renew_interval"),
+    _DurationKey(key="leaseAcquireInterval", field_name="lease_acquire_interval"),
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _SettingsReader:
+    """Looks keys up in storageProvider first, then flat under durableTask (DF 1.x placement)."""
+
+    section: Mapping[str, Any]
+    provider: Mapping[str, Any]
+
+    def find(self, key: str, *, is_provider_key: bool = True) -> tuple[str, Any] | None:
+        places = [("extensions.durableTask.storageProvider", self.provider)] if is_provider_key else []
+        places.append(("extensions.durableTask", self.section))
+        for prefix, place in places:
+            found = _get_case_insensitive(place, key)
+            if found is not None:
+                return f"{prefix}.{key}", found
+        return None
+
+    def text(self, key: str, *, is_provider_key: bool = False) -> str | None:
+        found = self.find(key, is_provider_key=is_provider_key)
+        if found is None:
+            return None
+        path, value = found
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigurationError(f"{path} must be a non-empty string, got {value!r}")
+        return value.strip()
+
+    def connection_name(self) -> str | None:
+        """`connectionName`, legacy `connectionStringName`, or DF 1.x `azureStorageConnectionStringName`."""
+        for key in ("connectionName", "connectionStringName", "azureStorageConnectionStringName"):
+            value = self.text(key, is_provider_key=True)
+            if value is not None:
+                return value
+        return None
+
+    def numbers(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for integer_key in _INTEGER_KEYS:
+            found = self.find(integer_key.key, is_provider_key=integer_key.is_provider_key)
+            if found is not None:
+                values[integer_key.field_name] = _parse_integer(*found, integer_key)
+        for duration_key in _DURATION_KEYS:
+            found = self.find(duration_key.key)
+            if found is not None:
+                values[duration_key.field_name] = parse_timespan(found[1], key=found[0])
+        return values
+
+
+def _get_case_insensitive(mapping: Mapping[str, Any], key: str) -> Any:
+    """.NET configuration binding ignores key case, so `HubName` and `hubName` mean the same."""
+    wanted = key.lower()
+    for candidate, value in mapping.items():
+        if isinstance(candidate, str) and candidate.lower() == wanted:
+            return value
+    return None
+
+
+def _section(parent: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:
+    value = _get_case_insensitive(parent, key)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(f"{path} must be a JSON object, got {value!r}")
+    return value
+
+
+def _durable_task_section(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """host.json version 2.0 nests it under `extensions`; version 1 files have it at the top level."""
+    extensions = _section(data, "extensions", "extensions")
+    section = _section(extensions, "durableTask", "extensions.durableTask")
+    if section:
+        return section
+    return _section(data, "durableTask", "durableTask")
+
+
+def _parse_integer(path: str, value: Any, integer_key: _IntegerKey) -> int:
+    number = value
+    if isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise ConfigurationError(f"{path} must be an integer, got {value!r}")
+    too_big = integer_key.maximum is not None and number > integer_key.maximum
+    if number < integer_key.minimum or too_big:
+        upper = "" if integer_key.maximum is None else f" and at most {integer_key.maximum}"
+        raise ConfigurationError(f"{path} must be at least {integer_key.minimum}{upper}, got {value!r}")
+    return number
+
+
+def parse_timespan(value: Any, *, key: str = "value") -> timedelta:
+    """Parse a .NET TimeSpan string ("00:05:00", "1.00:00:00", "00:00:00.250"); it must be positive."""
+    match = _TIMESPAN.match(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise ConfigurationError(f'{key} must be a TimeSpan like "00:05:00" or "1.00:00:00", got {value!r}')
+    minutes = int(match["minutes"])
+    seconds = float(match["seconds"])
+    if minutes > 59 or seconds >= 60:
+        raise ConfigurationError(f"{key} has minutes or seconds out of range, got {value!r}")
+    duration = timedelta(days=int(match["days"] or 0), hours=int(match["hours"]), minutes=minutes, seconds=seconds)
+    if duration <= timedelta(0):
+        raise ConfigurationError(f"{key} must be longer than zero, got {value!r}")
+    return duration
+
+
+def _resolve_app_setting(value: str, environment: Mapping[str, str]) -> str:
+    """`%Name%` means "the app setting Name", as everywhere in host.json and bindings."""
+    match = _APP_SETTING.match(value)
+    if match is None:
+        return value
+    name = match["name"]
+    resolved = environment.get(name)
+    if not resolved:
+        raise ConfigurationError(
+            f"extensions.durableTask.hubName refers to app setting {name!r} ({value!r}), which is not set"
+        )
+    return resolved
+
+
+def _read_json_file(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise ConfigurationError(f"cannot read {path}: {error.strerror or error}") from error
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConfigurationError(
+            f"{path}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
+        ) from error
+
+
+def load_host_settings(app_dir: Path, environment: Mapping[str, str] | None = None) -> DurableTaskSettings:
+    """Settings from `app_dir/host.json`; defaults when the file does not exist."""
+    path = Path(app_dir) / HOST_JSON
+    if not path.exists():
+        return DurableTaskSettings()
+    data = _read_json_file(path)
+    try:
+        return DurableTaskSettings.from_host_json(data, environment)
+    except ConfigurationError as error:
+        raise ConfigurationError(f"{path}: {error}") from error
+
+
+def load_local_settings(app_dir: Path) -> dict[str, str]:
+    """The `Values` of `app_dir/local.settings.json` as strings; {} when the file does not exist."""
+    path = Path(app_dir) / LOCAL_SETTINGS_JSON
+    if not path.exists():
+        return {}
+    data = _read_json_file(path)
+    values = data.get("Values", {}) if isinstance(data, dict) else None
+    if not isinstance(values, dict):
+        raise ConfigurationError(f"{path}: Values must be a JSON object")
+    return {str(name): _setting_text(value) for name, value in values.items() if value is not None}
+
+
+def _setting_text(value: Any) -> str:
+    """App settings are strings; JSON true/false become "true"/"false" as the Functions host writes them."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value)

@@ -1,0 +1,171 @@
+"""The activity dispatcher: run work items and send their outcome home.
+
+The work-item queue is shared by every worker (competing consumers). Sync
+activities run in a thread pool, async ones on the event loop; at most
+`maxConcurrentActivityFunctions` run at once, and we only receive as many
+messages as we have free slots, so nothing sits invisible in our memory while
+another worker idles. A long activity keeps its message invisible by renewing
+it; if this process dies the message reappears and runs again elsewhere
+(at-least-once, as in DTFx). The outcome goes to the control queue of the
+orchestration that scheduled it, and only then is the work item deleted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from durable_azure import serialization
+from durable_azure.azure_storage import MessageData, ReceivedMessage, TaskHub
+from durable_azure.errors import MessageGoneError, StorageError
+from durable_azure.history import FailureDetails, HistoryEvent, TaskCompleted, TaskFailed, TaskScheduled
+from durable_azure.worker.episode import backoff_delay
+from durable_azure.worker.polling import BackoffPoller
+from durable_azure.worker.registry import ActivityFunction, Registry
+
+logger = logging.getLogger(__name__)
+
+
+class ActivityDispatcher:
+    def __init__(
+        self,
+        hub: TaskHub,
+        registry: Registry,
+        *,
+        max_concurrent: int,
+        visibility_timeout: float,
+        max_dequeue_count: int,
+        max_polling_interval: float,
+    ):
+        self._hub = hub
+        self._registry = registry
+        self._max_concurrent = max_concurrent
+        self._slots = asyncio.Semaphore(max_concurrent)
+        self._free = max_concurrent
+        self._visibility_timeout = visibility_timeout
+        self._max_dequeue_count = max_dequeue_count
+        self._poller = BackoffPoller(maximum=max_polling_interval)
+        self._threads = ThreadPoolExecutor(max_workers=max_concurrent, thread_name_prefix="activity")
+        self._listener: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()
+        self._slot_freed = asyncio.Event()
+
+    def start(self) -> None:
+        self._hub.work_item_queue.add_send_listener(self._poller.wake)
+        self._listener = asyncio.create_task(self._listen(), name="activity-listener")
+
+    async def stop(self, timeout: float = 30.0) -> None:
+        """Stop receiving; give running activities `timeout` to finish, then hand the rest back."""
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+        if self._running:
+            _, still_running = await asyncio.wait(list(self._running), timeout=timeout)
+            for task in still_running:
+                task.cancel()
+            await asyncio.gather(*still_running, return_exceptions=True)
+        self._threads.shutdown(wait=False, cancel_futures=True)
+
+    async def _listen(self) -> None:
+        queue = self._hub.work_item_queue
+        while True:
+            while self._free == 0:
+                self._slot_freed.clear()
+                await self._slot_freed.wait()
+            try:
+                messages = await queue.receive(min(32, self._free), self._visibility_timeout)
+            except StorageError as error:
+                logger.warning("queue.receive_failed queue=%s error=%s", queue.name, error)
+                await self._poller.wait_after_empty_poll()
+                continue
+            if not messages:
+                await self._poller.wait_after_empty_poll()
+                continue
+            self._poller.reset()
+            for message in messages:
+                self._free -= 1
+                task = asyncio.create_task(self._process(message))
+                self._running.add(task)
+                task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._free += 1
+        self._slot_freed.set()
+
+    async def _process(self, message: ReceivedMessage) -> None:
+        queue = self._hub.work_item_queue
+        if message.data is None:
+            await queue.move_to_poison(message, message.decode_error or "undecodable work item")
+            return
+        event = message.data.event
+        if not isinstance(event, TaskScheduled):
+            await queue.move_to_poison(message, f"unexpected {type(event).__name__} on the work-item queue")
+            return
+        try:
+            if message.dequeue_count > self._max_dequeue_count:
+                outcome = _failure(event, "PoisonMessage", f"work item dequeued {message.dequeue_count} times")
+                logger.error("message.poison activity=%s id=%s", event.name, message.message_id)
+            else:
+                outcome = await self._run_with_renewal(message, event)
+            await self._send_outcome(message.data, outcome)
+            await queue.delete(message)
+        except MessageGoneError:
+            logger.warning("activity.lost_message activity=%s: it will run again elsewhere", event.name)
+        except StorageError as error:
+            logger.warning("activity.commit_failed activity=%s error=%s", event.name, error)
+            await queue.abandon(message, backoff_delay(message.dequeue_count))
+
+    async def _run_with_renewal(self, message: ReceivedMessage, event: TaskScheduled) -> HistoryEvent:
+        renewal = asyncio.create_task(self._keep_invisible(message))
+        try:
+            return await self._invoke(event)
+        finally:
+            renewal.cancel()
+            await asyncio.gather(renewal, return_exceptions=True)
+
+    async def _keep_invisible(self, message: ReceivedMessage) -> None:
+        interval = max(1.0, min(30.0, self._visibility_timeout / 2))
+        while True:
+            await asyncio.sleep(interval)
+            await self._hub.work_item_queue.renew(message, self._visibility_timeout)
+
+    async def _invoke(self, event: TaskScheduled) -> HistoryEvent:
+        activity = self._registry.activities.get(event.name)
+        if activity is None:
+            return _failure(event, "ActivityNotFoundError", f"no activity named '{event.name}' is registered")
+        try:
+            value = serialization.loads(event.input)
+            result = await self._call(activity, value)
+            return TaskCompleted(
+                timestamp=datetime.now(UTC), task_scheduled_id=event.event_id, result=serialization.dumps(result)
+            )
+        except Exception as error:
+            return _failure(event, type(error).__name__, str(error), traceback.format_exc())
+
+    async def _call(self, activity: ActivityFunction, value: object) -> object:
+        if activity.input_name:
+            call = functools.partial(activity.function, **{activity.input_name: value})
+        else:
+            call = functools.partial(activity.function, value)
+        if activity.is_async:
+            return await call()
+        return await asyncio.get_running_loop().run_in_executor(self._threads, call)
+
+    async def _send_outcome(self, request: MessageData, outcome: HistoryEvent) -> None:
+        reply = MessageData(event=outcome, instance=request.instance, episode=request.episode)
+        await self._hub.control_queue_for(request.instance.instance_id).send(reply)
+
+
+def _failure(event: TaskScheduled, error_type: str, message: str, stack_trace: str | None = None) -> TaskFailed:
+    return TaskFailed(
+        timestamp=datetime.now(UTC),
+        task_scheduled_id=event.event_id,
+        reason=f"{error_type}: {message}",
+        details=stack_trace,
+        failure_details=FailureDetails(error_type=error_type, error_message=message, stack_trace=stack_trace),
+    )

@@ -1,0 +1,149 @@
+"""The orchestration dispatcher: listen to owned control queues, run episodes.
+
+One listener task per owned partition receives batches (up to
+`controlQueueBatchSize`, one request each) and hands messages to per-instance
+sessions. A session runs one episode at a time for its instance; messages that
+arrive meanwhile wait and form the next batch, so an instance's episodes never
+overlap and a reply can never overtake the history write of its own request
+inside this process. `maxConcurrentOrchestratorFunctions` bounds episodes in
+flight across all instances; `controlQueueBufferThreshold` bounds messages held
+in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from durable_azure.azure_storage import ReceivedMessage, TaskHub, TaskHubQueue
+from durable_azure.history import TimerFired
+from durable_azure.worker.episode import EpisodeRunner, backoff_delay
+from durable_azure.worker.polling import BackoffPoller
+
+logger = logging.getLogger(__name__)
+
+
+class OrchestrationDispatcher:
+    def __init__(
+        self,
+        hub: TaskHub,
+        runner: EpisodeRunner,
+        *,
+        batch_size: int,
+        visibility_timeout: float,
+        max_concurrent_episodes: int,
+        buffer_threshold: int,
+        max_dequeue_count: int,
+        max_polling_interval: float,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
+        self._hub = hub
+        self._runner = runner
+        self._batch_size = batch_size
+        self._visibility_timeout = visibility_timeout
+        self._episode_slots = asyncio.Semaphore(max_concurrent_episodes)
+        self._buffer_threshold = buffer_threshold
+        self._max_dequeue_count = max_dequeue_count
+        self._max_polling_interval = max_polling_interval
+        self._clock = clock
+        self._listeners: dict[str, asyncio.Task[None]] = {}
+        self._pending: dict[str, list[ReceivedMessage]] = {}
+        self._sessions: dict[str, asyncio.Task[None]] = {}
+        self._buffered = 0
+        self._buffer_space = asyncio.Event()
+        self._buffer_space.set()
+
+    async def start_partition(self, partition_id: str) -> None:
+        queue = next(q for q in self._hub.control_queues if q.name == partition_id)
+        poller = BackoffPoller(maximum=self._max_polling_interval)
+        queue.add_send_listener(poller.wake)
+        self._listeners[partition_id] = asyncio.create_task(self._listen(queue, poller), name=f"listen-{partition_id}")
+
+    async def stop_partition(self, partition_id: str) -> None:
+        task = self._listeners.pop(partition_id, None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def stop(self, timeout: float = 30.0) -> None:
+        """Stop receiving, then let in-flight episodes finish (their messages come back if they do not)."""
+        for partition_id in list(self._listeners):
+            await self.stop_partition(partition_id)
+        sessions = list(self._sessions.values())
+        if sessions:
+            _, still_running = await asyncio.wait(sessions, timeout=timeout)
+            for task in still_running:
+                task.cancel()
+            await asyncio.gather(*still_running, return_exceptions=True)
+
+    async def _listen(self, queue: TaskHubQueue, poller: BackoffPoller) -> None:
+        while True:
+            await self._buffer_space.wait()
+            try:
+                messages = await queue.receive(self._batch_size, self._visibility_timeout)
+            except Exception as error:  # storage trouble: keep listening, with backoff
+                logger.warning("queue.receive_failed queue=%s error=%s", queue.name, error)
+                await poller.wait_after_empty_poll()
+                continue
+            if not messages:
+                await poller.wait_after_empty_poll()
+                continue
+            poller.reset()
+            for message in messages:
+                await self._admit(queue, message)
+
+    async def _admit(self, queue: TaskHubQueue, message: ReceivedMessage) -> None:
+        if message.data is None or message.dequeue_count > self._max_dequeue_count:
+            reason = message.decode_error or f"dequeued {message.dequeue_count} times without completing"
+            logger.error("message.poison queue=%s id=%s reason=%s", queue.name, message.message_id, reason)
+            await queue.move_to_poison(message, reason)
+            return
+        event = message.data.event
+        if isinstance(event, TimerFired) and await self._rechain_timer(queue, message, event):
+            return
+        instance_id = message.data.instance.instance_id
+        self._pending.setdefault(instance_id, []).append(message)
+        self._buffered += 1
+        if self._buffered >= self._buffer_threshold:
+            self._buffer_space.clear()
+        if instance_id not in self._sessions:
+            self._sessions[instance_id] = asyncio.create_task(self._session(instance_id), name=f"session-{instance_id}")
+
+    async def _rechain_timer(self, queue: TaskHubQueue, message: ReceivedMessage, event: TimerFired) -> bool:
+        """A timer beyond the queue's 7-day visibility limit arrives early: send it on for the rest."""
+        remaining = (event.fire_at - self._clock()).total_seconds()
+        if remaining <= 1.0:
+            return False
+        await queue.send(message.data, visibility_delay=remaining)
+        await queue.delete(message)
+        logger.info("timer.rechained instance=%s remaining=%.0fs", message.data.instance.instance_id, remaining)
+        return True
+
+    async def _session(self, instance_id: str) -> None:
+        try:
+            while batch := self._pending.pop(instance_id, None):
+                async with self._episode_slots:
+                    await self._run_batch(instance_id, batch)
+                self._buffered -= len(batch)
+                if self._buffered < self._buffer_threshold:
+                    self._buffer_space.set()
+        finally:
+            self._sessions.pop(instance_id, None)
+            if instance_id in self._pending:  # arrived while we were finishing
+                self._sessions[instance_id] = asyncio.create_task(self._session(instance_id))
+
+    async def _run_batch(self, instance_id: str, batch: list[ReceivedMessage]) -> None:
+        try:
+            await self._runner.run(instance_id, batch)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("episode.failed instance=%s: messages will be retried with backoff", instance_id)
+            queues = {queue.name: queue for queue in self._hub.control_queues}
+            for message in batch:
+                try:
+                    await queues[message.queue_name].abandon(message, backoff_delay(message.dequeue_count))
+                except Exception as error:
+                    logger.warning("message.abandon_failed id=%s error=%s", message.message_id, error)

@@ -1,0 +1,125 @@
+"""Turning an episode's actions into queue messages, routed as DTFx routes them.
+
+Activity requests go to the work-item queue; timers to the instance's own
+control queue with a visibility delay; sub-orchestration starts, sent events
+and a child's outcome to the target instance's control queue.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from durable_azure.azure_storage import MessageData, TaskHub, TaskHubQueue
+from durable_azure.history import (
+    EventRaised,
+    ExecutionStarted,
+    OrchestrationInstance,
+    OrchestrationStatus,
+    ParentInstance,
+    SubOrchestrationInstanceCompleted,
+    SubOrchestrationInstanceFailed,
+    TaskScheduled,
+    TimerFired,
+)
+from durable_azure.orchestration import (
+    CompleteOrchestrationAction,
+    CreateSubOrchestrationAction,
+    CreateTimerAction,
+    ExecutionResult,
+    ScheduleTaskAction,
+    SendEventAction,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    queue: TaskHubQueue
+    data: MessageData
+    visibility_delay: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EpisodeContext:
+    """Who is sending: the instance, its current execution and how it was started."""
+
+    instance: OrchestrationInstance
+    started: ExecutionStarted
+    episode: int
+    now: datetime
+
+
+def build_outbound(hub: TaskHub, result: ExecutionResult, context: EpisodeContext) -> list[OutboundMessage]:
+    messages: list[OutboundMessage] = []
+    for action in result.actions:
+        message = _for_action(hub, action, context)
+        if message is not None:
+            messages.append(message)
+    notifies_parent = result.is_done and result.status != OrchestrationStatus.ContinuedAsNew
+    if notifies_parent and context.started.parent_instance is not None:
+        messages.append(_to_parent(hub, result, context))
+    return messages
+
+
+def _for_action(hub: TaskHub, action: object, context: EpisodeContext) -> OutboundMessage | None:
+    sender = context.instance
+    if isinstance(action, ScheduleTaskAction):
+        event = TaskScheduled(event_id=action.id, timestamp=context.now, name=action.name, input=action.input)
+        return OutboundMessage(hub.work_item_queue, _message(event, sender, context))
+    if isinstance(action, CreateTimerAction):
+        event = TimerFired(timestamp=context.now, timer_id=action.id, fire_at=action.fire_at)
+        delay = max(0.0, (action.fire_at - context.now).total_seconds())
+        return OutboundMessage(hub.control_queue_for(sender.instance_id), _message(event, sender, context), delay)
+    if isinstance(action, CreateSubOrchestrationAction):
+        child = OrchestrationInstance(instance_id=action.instance_id, execution_id=uuid.uuid4().hex)
+        parent = ParentInstance(
+            name=context.started.name,
+            orchestration_instance=sender,
+            task_schedule_id=action.id,
+            version=context.started.version,
+        )
+        event = ExecutionStarted(
+            timestamp=context.now,
+            orchestration_instance=child,
+            parent_instance=parent,
+            name=action.name,
+            version=action.version,
+            input=action.input,
+        )
+        return OutboundMessage(hub.control_queue_for(child.instance_id), _message(event, child, context))
+    if isinstance(action, SendEventAction):
+        target = OrchestrationInstance(instance_id=action.instance_id)
+        event = EventRaised(timestamp=context.now, name=action.name, input=action.data)
+        return OutboundMessage(hub.control_queue_for(target.instance_id), _message(event, target, context))
+    if isinstance(action, CompleteOrchestrationAction):
+        return None  # recorded in history; the parent, if any, is told by `_to_parent`
+    raise TypeError(f"unknown orchestration action {type(action).__name__}")
+
+
+def _to_parent(hub: TaskHub, result: ExecutionResult, context: EpisodeContext) -> OutboundMessage:
+    parent = context.started.parent_instance
+    assert parent is not None
+    task_id = parent.task_schedule_id
+    if result.status == OrchestrationStatus.Completed:
+        event = SubOrchestrationInstanceCompleted(
+            timestamp=context.now, task_scheduled_id=task_id, result=result.output
+        )
+    else:
+        details = result.failure_details
+        reason = details.error_message if details else (result.output or result.status.name)
+        if details is not None and details.error_type:
+            reason = f"{details.error_type}: {details.error_message}"
+        event = SubOrchestrationInstanceFailed(
+            timestamp=context.now,
+            task_scheduled_id=task_id,
+            reason=reason,
+            details=details.stack_trace if details else None,
+            failure_details=details,
+        )
+    target = parent.orchestration_instance
+    return OutboundMessage(hub.control_queue_for(target.instance_id), _message(event, target, context))
+
+
+def _message(event: object, target: OrchestrationInstance, context: EpisodeContext) -> MessageData:
+    return MessageData(event=event, instance=target, episode=context.episode, sender=context.instance)

@@ -1,0 +1,51 @@
+"""Idle polling with backoff, woken at once when this process enqueued work.
+
+A queue poller that finds nothing waits a little longer each time (50 ms up to
+`maxQueuePollingInterval`, as DTFx's BackoffPollingHelper does, with jitter),
+which keeps an idle worker cheap. The cost of that backoff is latency for work
+that arrives while the poller sleeps; when the work was enqueued by this same
+process we know about it, so `wake()` cuts the sleep short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+
+class BackoffPoller:
+    def __init__(self, *, minimum: float = 0.05, maximum: float = 30.0, factor: float = 2.0):
+        if minimum <= 0 or maximum < minimum or factor < 1:
+            raise ValueError("invalid polling backoff")
+        self._minimum = minimum
+        self._maximum = maximum
+        self._factor = factor
+        self._interval = 0.0
+        self._woken = asyncio.Event()
+
+    @property
+    def interval(self) -> float:
+        """The wait the next empty poll will cause (0 right after work was found)."""
+        return self._interval
+
+    def reset(self) -> None:
+        """Work was found: poll again at once."""
+        self._interval = 0.0
+
+    def wake(self) -> None:
+        """Something was enqueued here: end the current (or next) idle wait now."""
+        self._woken.set()
+        self._interval = 0.0
+
+    async def wait_after_empty_poll(self) -> None:
+        """Sleep for the next backoff step, or less if woken."""
+        self._interval = min(self._maximum, max(self._minimum, self._interval * self._factor))
+        delay = self._interval * random.uniform(0.8, 1.2)
+        if self._woken.is_set():
+            self._woken.clear()
+            return
+        try:
+            await asyncio.wait_for(self._woken.wait(), timeout=delay)
+        except TimeoutError:
+            return
+        self._woken.clear()

@@ -1,0 +1,120 @@
+"""Deciding what to do with each message of a batch before an episode runs.
+
+Queues deliver at least once and not strictly in order, and DTFx's commit
+order (send, then append history) means a reply can overtake the history
+write that scheduled it. So each message is one of:
+
+* **accept**: apply it in this episode;
+* **delete**: a duplicate, or addressed to an execution that is gone or
+  finished (one log line says which);
+* **defer**: it may become valid soon (a reply whose TaskScheduled is not in
+  history yet); abandoned with backoff, and moved aside as poison once it has
+  been dequeued too often;
+* **not started**: the instance has no execution yet; deferred if the
+  instance exists (its ExecutionStarted is on its way), deleted if it does not.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from durable_azure.azure_storage import ReceivedMessage
+from durable_azure.history import ExecutionStarted, HistoryEvent, OrchestrationStatus
+from durable_azure.orchestration import OrchestrationState
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Triage:
+    start: ReceivedMessage | None = None
+    accepted: list[ReceivedMessage] = field(default_factory=list)
+    delete: list[ReceivedMessage] = field(default_factory=list)
+    defer: list[ReceivedMessage] = field(default_factory=list)
+    not_started: list[ReceivedMessage] = field(default_factory=list)
+
+    @property
+    def has_work(self) -> bool:
+        return self.start is not None or bool(self.accepted)
+
+
+def sort_batch(messages: list[ReceivedMessage]) -> list[ReceivedMessage]:
+    """ExecutionStarted first, then by enqueue time and sender sequence (DTFx's order)."""
+
+    def key(message: ReceivedMessage) -> tuple[int, datetime, int]:
+        is_start = isinstance(message.data.event, ExecutionStarted) if message.data else False
+        sequence = message.data.sequence_number if message.data else 0
+        return (0 if is_start else 1, message.insertion_time, sequence)
+
+    return sorted(messages, key=key)
+
+
+def triage(instance_id: str, state: OrchestrationState, messages: list[ReceivedMessage]) -> Triage:
+    result = Triage()
+    has_started = state.status != OrchestrationStatus.Pending
+    current_execution = state.execution_id if has_started else None
+    status = state.status if has_started else None
+    can_restart = status is None or status.is_terminal or status == OrchestrationStatus.ContinuedAsNew
+    for message in sort_batch(messages):
+        event = message.data.event
+        if isinstance(event, ExecutionStarted):
+            _triage_start(instance_id, message, event, current_execution, can_restart, result)
+        else:
+            _triage_other(instance_id, state, message, event, status, result)
+    return result
+
+
+def _triage_start(
+    instance_id: str,
+    message: ReceivedMessage,
+    event: ExecutionStarted,
+    current_execution: str | None,
+    can_restart: bool,
+    result: Triage,
+) -> None:
+    execution_id = event.orchestration_instance.execution_id
+    if execution_id == current_execution or result.start is not None:
+        _drop(result, message, instance_id, "duplicate ExecutionStarted")
+    elif can_restart:
+        result.start = message
+    else:
+        _drop(result, message, instance_id, "ExecutionStarted for an instance that is still running")
+
+
+def _triage_other(
+    instance_id: str,
+    state: OrchestrationState,
+    message: ReceivedMessage,
+    event: HistoryEvent,
+    status: OrchestrationStatus | None,
+    result: Triage,
+) -> None:
+    target_execution = message.data.instance.execution_id
+    if result.start is not None:
+        start_execution = result.start.data.instance.execution_id
+        if not target_execution or target_execution == start_execution:
+            result.accepted.append(message)  # e.g. an event raised right after start
+        else:
+            _drop(result, message, instance_id, "message for an older execution")
+        return
+    if status is None or status == OrchestrationStatus.ContinuedAsNew:
+        result.not_started.append(message)  # unknown instance, or its ExecutionStarted is still on its way
+        return
+    if target_execution and target_execution != state.execution_id:
+        _drop(result, message, instance_id, "message for an older execution")
+    elif status.is_terminal:
+        _drop(result, message, instance_id, f"instance is {status.name}")
+    elif state.is_duplicate(event):
+        _drop(result, message, instance_id, f"duplicate {type(event).__name__}")
+    elif state.is_out_of_order(event):
+        result.defer.append(message)
+    else:
+        result.accepted.append(message)
+
+
+def _drop(result: Triage, message: ReceivedMessage, instance_id: str, reason: str) -> None:
+    event_name = type(message.data.event).__name__ if message.data else "undecodable message"
+    logger.info("message.discarded instance=%s event=%s reason=%s", instance_id, event_name, reason)
+    result.delete.append(message)

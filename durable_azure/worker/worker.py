@@ -1,0 +1,124 @@
+"""A worker process's runtime: partition leases, the two dispatchers, shutdown.
+
+`Worker` only wires the pieces together and owns their lifecycle; each piece
+is its own module. Stopping is graceful: stop taking new work, let in-flight
+episodes and activities finish (or hand their messages back), then release the
+leases so other workers take the partitions over at once.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import os
+import socket
+import uuid
+from types import TracebackType
+
+from durable_azure.azure_storage import TaskHub
+from durable_azure.errors import DurableAzureError
+from durable_azure.settings import DurableTaskSettings
+from durable_azure.worker.activity_dispatcher import ActivityDispatcher
+from durable_azure.worker.episode import EpisodeRunner
+from durable_azure.worker.instance_cache import InstanceCache
+from durable_azure.worker.orchestration_dispatcher import OrchestrationDispatcher
+from durable_azure.worker.partitions import LeaseTiming, PartitionManager
+from durable_azure.worker.registry import Registry
+
+logger = logging.getLogger(__name__)
+
+
+class WorkerState(enum.Enum):
+    NEW = "new"
+    RUNNING = "running"
+    STOPPED = "stopped"
+
+
+def default_worker_id() -> str:
+    """Unique per process, readable in the lease blobs: host, pid and a short random suffix."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Worker:
+    """Runs the orchestrations and activities of `registry` on `hub` until stopped."""
+
+    def __init__(
+        self,
+        hub: TaskHub,
+        registry: Registry,
+        settings: DurableTaskSettings | None = None,
+        *,
+        worker_id: str | None = None,
+    ):
+        self.settings = settings or DurableTaskSettings()
+        self.worker_id = worker_id or default_worker_id()
+        self.hub = hub
+        self._state = WorkerState.NEW
+        self.instance_cache = InstanceCache()
+        self._orchestrations = OrchestrationDispatcher(
+            hub,
+            EpisodeRunner(hub, registry, self.instance_cache),
+            batch_size=self.settings.control_queue_batch_size,
+            visibility_timeout=self.settings.control_queue_visibility_timeout.total_seconds(),
+            max_concurrent_episodes=self.settings.max_concurrent_orchestrator_functions,
+            buffer_threshold=self.settings.control_queue_buffer_threshold,
+            max_dequeue_count=self.settings.max_dequeue_count,
+            max_polling_interval=self.settings.max_queue_polling_interval.total_seconds(),
+        )
+        self._activities = ActivityDispatcher(
+            hub,
+            registry,
+            max_concurrent=self.settings.max_concurrent_activity_functions,
+            visibility_timeout=self.settings.work_item_queue_visibility_timeout.total_seconds(),
+            max_dequeue_count=self.settings.max_dequeue_count,
+            max_polling_interval=self.settings.max_queue_polling_interval.total_seconds(),
+        )
+        self._partitions = PartitionManager(
+            hub.leases,
+            owner=self.worker_id,
+            timing=LeaseTiming(
+                duration=int(self.settings.lease_interval.total_seconds()),
+                renew_interval=self.settings.lease_renew_interval.total_seconds(),
+                acquire_interval=self.settings.lease_acquire_interval.total_seconds(),
+            ),
+            on_acquired=self._orchestrations.start_partition,
+            on_lost=self._orchestrations.stop_partition,
+        )
+
+    @property
+    def owned_partitions(self) -> list[str]:
+        return self._partitions.owned_partitions
+
+    async def start(self) -> None:
+        """Create the task hub if needed, start the activity dispatcher, then claim partitions."""
+        if self._state is not WorkerState.NEW:
+            raise DurableAzureError(f"a worker can be started once; this one is {self._state.value}")
+        self._state = WorkerState.RUNNING
+        await self.hub.create_if_not_exists()
+        self._activities.start()
+        await self._partitions.start()
+        logger.info(
+            "worker.started id=%s hub=%s partitions=%s", self.worker_id, self.hub.hub_name, self.owned_partitions
+        )
+
+    async def stop(self, timeout: float = 30.0) -> None:
+        """Graceful stop: finish or hand back in-flight work, then release every lease."""
+        if self._state is not WorkerState.RUNNING:
+            self._state = WorkerState.STOPPED
+            return
+        self._state = WorkerState.STOPPED
+        for partition_id in self._partitions.owned_partitions:
+            await self._orchestrations.stop_partition(partition_id)
+        await self._orchestrations.stop(timeout)
+        await self._activities.stop(timeout)
+        await self._partitions.stop()
+        logger.info("worker.stopped id=%s", self.worker_id)
+
+    async def __aenter__(self) -> Worker:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        await self.stop()

@@ -1,0 +1,119 @@
+"""`load_function_app`: finds the app in function_app.py, and says exactly where an app fails to import."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import durable_azure as df
+from durable_azure.errors import ConfigurationError
+from durable_azure.functions import load_function_app
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+def write_app(folder: Path, source: str, name: str = "function_app.py") -> Path:
+    path = folder / name
+    path.write_text(textwrap.dedent(source))
+    return path
+
+
+def test_loads_the_app_object(tmp_path: Path) -> None:
+    write_app(
+        tmp_path,
+        """
+        import durable_azure as df
+        app = df.DFApp()
+
+        @app.activity_trigger(input_name="value")
+        def echo(value):
+            return value
+        """,
+    )
+    app = load_function_app(tmp_path)
+    assert isinstance(app, df.DFApp)
+    assert set(app.build_registry().activities) == {"echo"}
+
+
+def test_app_may_import_its_sibling_modules(tmp_path: Path) -> None:
+    write_app(tmp_path, "def greet(name):\n    return 'hi ' + name\n", name="helpers_for_loader_test.py")
+    write_app(
+        tmp_path,
+        """
+        import durable_azure as df
+        from helpers_for_loader_test import greet
+        app = df.DFApp()
+        app.activity_trigger(input_name="name")(greet)
+        """,
+    )
+    assert set(load_function_app(tmp_path).build_registry().activities) == {"greet"}
+
+
+def test_the_sample_app_loads_with_its_four_orchestrators() -> None:
+    registry = load_function_app(REPOSITORY).build_registry()
+    assert set(registry.orchestrators) == {"hello_sequence", "fan_out_fan_in", "approval", "countdown"}
+    assert set(registry.activities) == {"say_hello", "square"}
+    assert registry.activities["say_hello"].function("Tokyo") == "Hello Tokyo!"
+
+
+def test_missing_function_app_names_the_folder(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match=re.escape(f"no function_app.py in {tmp_path.resolve()}")):
+        load_function_app(tmp_path)
+
+
+def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    script = write_app(tmp_path, "import durable_azure as df\napp = df.DFApp()\ndef broken(:\n    pass\n")
+    with pytest.raises(ConfigurationError) as caught:
+        load_function_app(tmp_path)
+    message = str(caught.value)
+    assert f"{script}, line 3" in message
+    assert "SyntaxError" in message
+
+
+def test_exception_at_import_names_file_line_and_error(tmp_path: Path) -> None:
+    script = write_app(tmp_path, "import durable_azure as df\napp = df.DFApp()\nraise ValueError('boom')\n")
+    with pytest.raises(ConfigurationError) as caught:
+        load_function_app(tmp_path)
+    assert f"{script}, line 3" in str(caught.value)
+    assert "ValueError: boom" in str(caught.value)
+
+
+def test_error_in_a_sibling_module_names_that_module(tmp_path: Path) -> None:
+    helper = write_app(tmp_path, "x = 1\nundefined_name\n", name="broken_helper_for_loader_test.py")
+    write_app(tmp_path, "import broken_helper_for_loader_test\n")
+    with pytest.raises(ConfigurationError) as caught:
+        load_function_app(tmp_path)
+    assert f"{helper}, line 2" in str(caught.value)
+    assert "NameError" in str(caught.value)
+
+
+def test_missing_package_is_reported_with_its_name(tmp_path: Path) -> None:
+    write_app(tmp_path, "import package_that_does_not_exist_anywhere\n")
+    with pytest.raises(ConfigurationError, match=r"ModuleNotFoundError.*package_that_does_not_exist_anywhere"):
+        load_function_app(tmp_path)
+
+
+def test_no_app_object(tmp_path: Path) -> None:
+    write_app(tmp_path, "value = 1\n")
+    with pytest.raises(ConfigurationError, match="defines no app"):
+        load_function_app(tmp_path)
+
+
+def test_a_plain_azure_functions_app_is_refused_with_the_fix(tmp_path: Path) -> None:
+    write_app(tmp_path, "import azure.functions as func\napp = func.FunctionApp()\n")
+    with pytest.raises(ConfigurationError, match=r"durable_azure\.DFApp"):
+        load_function_app(tmp_path)
+
+
+def test_two_apps_are_ambiguous(tmp_path: Path) -> None:
+    write_app(tmp_path, "import durable_azure as df\nfirst = df.DFApp()\nsecond = df.DFApp()\n")
+    with pytest.raises(ConfigurationError, match="2 DFApp"):
+        load_function_app(tmp_path)
+
+
+def test_the_same_app_under_two_names_is_one_app(tmp_path: Path) -> None:
+    write_app(tmp_path, "import durable_azure as df\napp = df.DFApp()\nalias = app\n")
+    assert isinstance(load_function_app(tmp_path), df.DFApp)

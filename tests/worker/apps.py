@@ -1,0 +1,131 @@
+"""Orchestrations and activities the worker tests run, registered without the Functions face."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import timedelta
+
+from durable_azure.orchestration import RetryOptions
+from durable_azure.worker import ActivityFunction, Registry
+
+attempts: dict[str, int] = {}
+_attempts_lock = threading.Lock()
+
+
+def say_hello(name: str) -> str:
+    return f"Hello {name}!"
+
+
+async def double(value: int) -> int:
+    await asyncio.sleep(0)
+    return value * 2
+
+
+def flaky(key: str) -> str:
+    """Fails the first two calls for each key, then succeeds."""
+    with _attempts_lock:
+        attempts[key] = attempts.get(key, 0) + 1
+        attempt = attempts[key]
+    if attempt < 3:
+        raise RuntimeError(f"attempt {attempt} failed")
+    return f"ok after {attempt}"
+
+
+def fail(message: str) -> None:
+    raise ValueError(message)
+
+
+def echo_length(value: str) -> int:
+    return len(value)
+
+
+def hello_sequence(context):
+    return [
+        (yield context.call_activity("say_hello", "Tokyo")),
+        (yield context.call_activity("say_hello", "Seattle")),
+        (yield context.call_activity("say_hello", "London")),
+    ]
+
+
+def fan_out_fan_in(context):
+    count = context.get_input()
+    results = yield context.task_all([context.call_activity("double", i) for i in range(count)])
+    return sum(results)
+
+
+def timer_then_done(context):
+    seconds = context.get_input()
+    yield context.create_timer(context.current_utc_datetime + timedelta(seconds=seconds))
+    return "timer fired"
+
+
+def approval(context):
+    approved = yield context.wait_for_external_event("Approval")
+    return {"approved": approved}
+
+
+def parent(context):
+    child = yield context.call_sub_orchestrator("hello_sequence")
+    return {"child": child}
+
+
+def retried(context):
+    options = RetryOptions(first_retry_interval_in_milliseconds=200, max_number_of_attempts=3)
+    return (yield context.call_activity_with_retry("flaky", options, context.instance_id))
+
+
+def countdown(context):
+    remaining = context.get_input()
+    if remaining > 0:
+        context.continue_as_new(remaining - 1)
+        return None
+    return "liftoff"
+
+
+def catches_failure(context):
+    try:
+        yield context.call_activity("fail", "boom")
+    except Exception as error:
+        return f"caught: {error}"
+
+
+def fails_uncaught(context):
+    yield context.call_activity("fail", "kaboom")
+
+
+def large_payload(context):
+    return (yield context.call_activity("echo_length", context.get_input()))
+
+
+def registry() -> Registry:
+    activities = {
+        "say_hello": say_hello,
+        "double": double,
+        "flaky": flaky,
+        "fail": fail,
+        "echo_length": echo_length,
+    }
+    orchestrators = [
+        hello_sequence,
+        fan_out_fan_in,
+        timer_then_done,
+        approval,
+        parent,
+        retried,
+        countdown,
+        catches_failure,
+        fails_uncaught,
+        large_payload,
+    ]
+    return Registry(
+        orchestrators={function.__name__: function for function in orchestrators},
+        activities={
+            name: ActivityFunction(name=name, function=function, input_name=_first_parameter(function))
+            for name, function in activities.items()
+        },
+    )
+
+
+def _first_parameter(function) -> str:
+    return function.__code__.co_varnames[0]

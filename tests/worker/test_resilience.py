@@ -1,0 +1,71 @@
+"""Poison messages, long timers and several workers on one task hub."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from azure.storage.queue import QueueClient
+
+from durable_azure.azure_storage import TaskHub
+from durable_azure.client import DurableOrchestrationClient
+from durable_azure.status import OrchestrationRuntimeStatus
+from durable_azure.worker import Worker
+from tests.worker import apps
+from tests.worker.conftest import TEST_SETTINGS, Running
+
+
+async def test_an_undecodable_message_is_moved_aside_and_its_partition_keeps_working(
+    running: Running, connection_string: str
+) -> None:
+    instance_id = "poison-neighbour"
+    queue = running.hub.control_queue_for(instance_id)
+    QueueClient.from_connection_string(connection_string, queue.name).send_message("this is not an envelope")
+    status = await running.client.wait_for_completion(
+        await running.client.start_new("hello_sequence", instance_id=instance_id), timeout=60
+    )
+    assert status.runtime_status == OrchestrationRuntimeStatus.Completed
+    poison = QueueClient.from_connection_string(connection_string, running.hub.names.poison_queue)
+    for _ in range(100):
+        peeked = poison.peek_messages(max_messages=5)
+        if peeked:
+            break
+        await asyncio.sleep(0.1)
+    assert any("this is not an envelope" in message.content for message in peeked)
+
+
+async def test_a_timer_longer_than_the_queue_visibility_limit_is_chained(running: Running) -> None:
+    for queue in running.hub.control_queues:
+        queue.max_visibility_delay_seconds = 1.5  # stands in for the 7-day limit of Azure queues
+    started = time.monotonic()
+    instance_id = await running.client.start_new("timer_then_done", client_input=4)
+    status = await running.client.wait_for_completion(instance_id, timeout=30)
+    assert status.output == "timer fired"
+    assert time.monotonic() - started >= 4
+
+
+async def test_two_workers_split_the_partitions_and_finish_every_instance(task_hub: TaskHub) -> None:
+    first = Worker(task_hub, apps.registry(), TEST_SETTINGS, worker_id="first")
+    second = Worker(task_hub, apps.registry(), TEST_SETTINGS, worker_id="second")
+    await first.start()
+    await second.start()
+    try:
+        await _wait_until(lambda: len(first.owned_partitions) == 2 and len(second.owned_partitions) == 2)
+        assert set(first.owned_partitions).isdisjoint(second.owned_partitions)
+        async with DurableOrchestrationClient(task_hub) as client:
+            ids = [await client.start_new("hello_sequence", instance_id=f"split-{i}") for i in range(12)]
+            statuses = await asyncio.gather(*(client.wait_for_completion(i, timeout=90) for i in ids))
+        assert all(status.output[0] == "Hello Tokyo!" for status in statuses)
+        await first.stop(timeout=5)
+        await _wait_until(lambda: len(second.owned_partitions) == 4)
+    finally:
+        await first.stop(timeout=5)
+        await second.stop(timeout=5)
+
+
+async def _wait_until(condition, timeout: float = 40.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.2)
