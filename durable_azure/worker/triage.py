@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from durable_azure.azure_storage import ReceivedMessage
-from durable_azure.history import ExecutionStarted, HistoryEvent, OrchestrationStatus
+from durable_azure.history import ExecutionStarted, HistoryEvent, OrchestrationStatus, TimerFired
 from durable_azure.orchestration import OrchestrationState
 
 logger = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ class Triage:
     delete: list[ReceivedMessage] = field(default_factory=list)
     defer: list[ReceivedMessage] = field(default_factory=list)
     not_started: list[ReceivedMessage] = field(default_factory=list)
+    completions: set[tuple[str, int]] = field(default_factory=set)
 
     @property
     def has_work(self) -> bool:
@@ -106,12 +107,23 @@ def _triage_other(
         _drop(result, message, instance_id, "message for an older execution")
     elif status.is_terminal:
         _drop(result, message, instance_id, f"instance is {status.name}")
-    elif state.is_duplicate(event):
+    elif state.is_duplicate(event) or _completion_key(event) in result.completions:
         _drop(result, message, instance_id, f"duplicate {type(event).__name__}")
     elif state.is_out_of_order(event):
         result.defer.append(message)
     else:
         result.accepted.append(message)
+        key = _completion_key(event)
+        if key is not None:
+            result.completions.add(key)
+
+
+def _completion_key(event: HistoryEvent) -> tuple[str, int] | None:
+    """Identifies a reply, so the same reply twice in one batch is applied once."""
+    if isinstance(event, TimerFired):
+        return ("timer", event.timer_id)
+    task_id = getattr(event, "task_scheduled_id", None)
+    return ("task", task_id) if task_id is not None else None
 
 
 def _drop(result: Triage, message: ReceivedMessage, instance_id: str, reason: str) -> None:

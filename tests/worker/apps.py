@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from datetime import timedelta
 
 from durable_azure.orchestration import RetryOptions
@@ -38,6 +39,31 @@ def fail(message: str) -> None:
 
 def echo_length(value: str) -> int:
     return len(value)
+
+
+runs: dict[str, int] = {}
+concurrency = {"now": 0, "max": 0}
+
+
+def slow(key: str) -> str:
+    """Takes longer than the test's work-item visibility timeout; counts how often it ran."""
+    with _attempts_lock:
+        runs[key] = runs.get(key, 0) + 1
+    time.sleep(3)
+    return threading.current_thread().name
+
+
+def busy(_: int) -> None:
+    with _attempts_lock:
+        concurrency["now"] += 1
+        concurrency["max"] = max(concurrency["max"], concurrency["now"])
+    time.sleep(0.3)
+    with _attempts_lock:
+        concurrency["now"] -= 1
+
+
+async def on_loop(_: None) -> str:
+    return threading.current_thread().name
 
 
 def hello_sequence(context):
@@ -98,6 +124,27 @@ def large_payload(context):
     return (yield context.call_activity("echo_length", context.get_input()))
 
 
+def two_approvals(context):
+    first = yield context.wait_for_external_event("Approval")
+    second = yield context.wait_for_external_event("Approval")
+    return [first, second]
+
+
+def slow_once(context):
+    return (yield context.call_activity("slow", context.instance_id))
+
+
+def busy_fan_out(context):
+    yield context.task_all([context.call_activity("busy", i) for i in range(context.get_input())])
+    return "done"
+
+
+def threads(context):
+    sync_thread = yield context.call_activity("slow", context.instance_id)
+    async_thread = yield context.call_activity("on_loop")
+    return [sync_thread, async_thread]
+
+
 def registry() -> Registry:
     activities = {
         "say_hello": say_hello,
@@ -105,6 +152,9 @@ def registry() -> Registry:
         "flaky": flaky,
         "fail": fail,
         "echo_length": echo_length,
+        "slow": slow,
+        "busy": busy,
+        "on_loop": on_loop,
     }
     orchestrators = [
         hello_sequence,
@@ -117,6 +167,10 @@ def registry() -> Registry:
         catches_failure,
         fails_uncaught,
         large_payload,
+        two_approvals,
+        slow_once,
+        busy_fan_out,
+        threads,
     ]
     return Registry(
         orchestrators={function.__name__: function for function in orchestrators},

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
+from datetime import timedelta
 
 from azure.storage.queue import QueueClient
 
@@ -69,3 +71,22 @@ async def _wait_until(condition, timeout: float = 40.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.2)
+
+
+async def test_a_work_item_dequeued_too_often_fails_its_activity_instead_of_looping(task_hub: TaskHub) -> None:
+    from tests.worker.test_episodes import receive, started
+
+    await started(task_hub, "hello_sequence", "poisoned")  # the first activity's work item is now queued
+    await receive(task_hub.work_item_queue, 1, visibility=1)  # a "crashed" attempt: dequeued, never completed
+    settings = dataclasses.replace(
+        TEST_SETTINGS, max_dequeue_count=1, work_item_queue_visibility_timeout=timedelta(seconds=1)
+    )
+    worker = Worker(task_hub, apps.registry(), settings)
+    await worker.start()
+    try:
+        async with DurableOrchestrationClient(task_hub) as client:
+            status = await client.wait_for_completion("poisoned", timeout=90)
+    finally:
+        await worker.stop(timeout=5)
+    assert status.runtime_status == OrchestrationRuntimeStatus.Failed
+    assert "dequeued 2 times" in str(status.output)
