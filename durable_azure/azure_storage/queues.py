@@ -54,7 +54,7 @@ class TaskHubQueue:
         self._client = client
         self._codec = codec
         self._poison_queue = poison_queue
-        self._send_listeners: list[Callable[[], None]] = []
+        self._send_listeners: list[Callable[[float], None]] = []
         self.name: str = client.queue_name
         self.max_visibility_delay_seconds: float = MAX_VISIBILITY_DELAY_SECONDS
 
@@ -70,8 +70,12 @@ class TaskHubQueue:
         with translate_storage_errors("delete queue", queue=self.name), contextlib.suppress(ResourceNotFoundError):
             await self._client.delete_queue()
 
-    def add_send_listener(self, callback: Callable[[], None]) -> None:
-        """`callback()` runs after every successful send: wakes in-process pollers at once."""
+    def add_send_listener(self, callback: Callable[[float], None]) -> None:
+        """`callback(delay)` runs after every successful send, with the message's visibility delay in seconds.
+
+        In-process pollers use it to wake as soon as the message can be received,
+        instead of waiting out their idle backoff.
+        """
         self._send_listeners.append(callback)
 
     async def send(self, data: MessageData, *, visibility_delay: float = 0.0) -> None:
@@ -84,14 +88,15 @@ class TaskHubQueue:
         if data.sequence_number == 0:
             data = dataclasses.replace(data, sequence_number=next_sequence_number())
         body = await self._codec.encode(data)
-        await self._send_body(body, visibility_delay)
+        delay = await self._send_body(body, visibility_delay)
         for callback in list(self._send_listeners):
-            callback()
+            callback(delay)
 
-    async def _send_body(self, body: str, visibility_delay: float) -> None:
+    async def _send_body(self, body: str, visibility_delay: float) -> int:
         delay = math.ceil(min(max(visibility_delay, 0.0), self.max_visibility_delay_seconds))
         with translate_storage_errors("send message", queue=self.name):
             await self._client.send_message(body, visibility_timeout=delay or None, time_to_live=INFINITE_TIME_TO_LIVE)
+        return delay
 
     async def receive(self, max_messages: int, visibility_timeout: float) -> list[ReceivedMessage]:
         """Exactly one receive request for up to `max_messages` (1..32), then blob downloads as needed.

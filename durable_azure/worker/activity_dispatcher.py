@@ -55,7 +55,7 @@ class ActivityDispatcher:
         self._slot_freed = asyncio.Event()
 
     def start(self) -> None:
-        self._hub.work_item_queue.add_send_listener(self._poller.wake)
+        self._hub.work_item_queue.add_send_listener(self._poller.wake_after)
         self._listener = asyncio.create_task(self._listen(), name="activity-listener")
 
     async def stop(self, timeout: float = 30.0) -> None:

@@ -58,7 +58,7 @@ class OrchestrationDispatcher:
     async def start_partition(self, partition_id: str) -> None:
         queue = next(q for q in self._hub.control_queues if q.name == partition_id)
         poller = BackoffPoller(maximum=self._max_polling_interval)
-        queue.add_send_listener(poller.wake)
+        queue.add_send_listener(poller.wake_after)
         self._listeners[partition_id] = asyncio.create_task(self._listen(queue, poller), name=f"listen-{partition_id}")
 
     async def stop_partition(self, partition_id: str) -> None:

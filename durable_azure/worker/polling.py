@@ -37,6 +37,13 @@ class BackoffPoller:
         self._woken.set()
         self._interval = 0.0
 
+    def wake_after(self, delay: float) -> None:
+        """A message becomes visible in `delay` seconds: wake then (a send listener)."""
+        if delay <= 0:
+            self.wake()
+        else:
+            asyncio.get_running_loop().call_later(delay, self.wake)
+
     async def wait_after_empty_poll(self) -> None:
         """Sleep for the next backoff step, or less if woken."""
         self._interval = min(self._maximum, max(self._minimum, self._interval * self._factor))

@@ -76,13 +76,13 @@ async def test_move_to_poison_keeps_the_body_and_reason(task_hub: TaskHub) -> No
     assert wrapper["SourceQueue"] == queue.name
 
 
-async def test_send_listeners_are_called_after_each_send(task_hub: TaskHub) -> None:
-    calls: list[str] = []
+async def test_send_listeners_are_told_when_each_message_becomes_visible(task_hub: TaskHub) -> None:
+    delays: list[float] = []
     queue = task_hub.control_queues[0]
-    queue.add_send_listener(lambda: calls.append("sent"))
+    queue.add_send_listener(delays.append)
     await queue.send(_message())
-    await queue.send(_message())
-    assert calls == ["sent", "sent"]
+    await queue.send(_message(), visibility_delay=2.2)
+    assert delays == [0, 3]  # rounded up: a timer must never fire early
 
 
 async def test_receive_rejects_more_than_32(task_hub: TaskHub) -> None:
