@@ -17,6 +17,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,41 @@ def build_parser() -> argparse.ArgumentParser:
     wait = commands.add_parser("wait", parents=[app_options], help="wait until an instance finishes, print it")
     wait.add_argument("--id", required=True, help="instance id")
     wait.add_argument("--timeout", type=float, default=60.0, help="seconds to wait (default: 60)")
+    _add_management_commands(commands, app_options)
     return parser
+
+
+def _add_management_commands(commands: Any, app_options: argparse.ArgumentParser) -> None:
+    """The instance-management subcommands of `func durable`, same names and options."""
+    filters = argparse.ArgumentParser(add_help=False)
+    filters.add_argument("--created-after", type=_utc_datetime, help="ISO date/time (UTC unless it says otherwise)")
+    filters.add_argument("--created-before", type=_utc_datetime, help="ISO date/time (UTC unless it says otherwise)")
+    filters.add_argument(
+        "--runtime-status", type=_runtime_statuses, help="comma-separated, e.g. Completed,Failed (default: any)"
+    )
+    listing = commands.add_parser("get-instances", parents=[app_options, filters], help="list instances, one page")
+    listing.add_argument("--top", type=int, default=10, help="page size (default: 10)")
+    listing.add_argument("--continuation-token", help="the token the previous page printed")
+    listing.add_argument("--id-prefix", help="only ids starting with this")
+    event = commands.add_parser("raise-event", parents=[app_options], help="send an event to an instance")
+    event.add_argument("--id", required=True, help="instance id")
+    event.add_argument("--event-name", required=True, help="event name")
+    event.add_argument("--event-data", help="data as inline JSON, or @path to a JSON file")
+    for name, text in [
+        ("terminate", "stop an instance"),
+        ("suspend", "pause an instance"),
+        ("resume", "resume a suspended instance"),
+        ("rewind", "retry the failed work of a Failed instance"),
+    ]:
+        command = commands.add_parser(name, parents=[app_options], help=text)
+        command.add_argument("--id", required=True, help="instance id")
+        command.add_argument("--reason", default=f"{name} from the {PROGRAM} command line", help="recorded reason")
+    restart = commands.add_parser("restart", parents=[app_options], help="start an instance again, same input")
+    restart.add_argument("--id", required=True, help="instance id")
+    restart.add_argument("--same-id", action="store_true", help="reuse the id (the instance must have finished)")
+    purge = commands.add_parser("purge-history", parents=[app_options, filters], help="delete finished instances")
+    purge.add_argument("--id", help="purge this instance only (filters are then ignored)")
+    commands.add_parser("delete-task-hub", parents=[app_options], help="delete every queue, table and blob of the hub")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -109,6 +144,96 @@ def _wait(arguments: argparse.Namespace) -> int:
     return _with_client(arguments, wait)
 
 
+def _get_instances(arguments: argparse.Namespace) -> int:
+    async def list_page(client: Any) -> int:
+        page = await client.list_instances(
+            instance_id_prefix=arguments.id_prefix,
+            page_size=arguments.top,
+            continuation_token=arguments.continuation_token,
+            created_time_from=arguments.created_after,
+            created_time_to=arguments.created_before,
+            runtime_status=arguments.runtime_status,
+        )
+        instances = [status.to_json() for status in page.instances]
+        _print_json({"instances": instances, "continuationToken": page.continuation_token})
+        return 0
+
+    return _with_client(arguments, list_page)
+
+
+def _raise_event(arguments: argparse.Namespace) -> int:
+    data = _parse_input(arguments.event_data, "--event-data")
+    return _with_client(arguments, lambda client: _done(client.raise_event(arguments.id, arguments.event_name, data)))
+
+
+def _instance_request(method_name: str) -> Any:
+    """terminate / suspend / resume / rewind: one call with the id and the reason."""
+
+    def run(arguments: argparse.Namespace) -> int:
+        return _with_client(
+            arguments, lambda client: _done(getattr(client, method_name)(arguments.id, arguments.reason))
+        )
+
+    return run
+
+
+def _restart(arguments: argparse.Namespace) -> int:
+    async def restart(client: Any) -> int:
+        instance_id = await client.restart(arguments.id, restart_with_new_instance_id=not arguments.same_id)
+        _print_json({"id": instance_id})
+        return 0
+
+    return _with_client(arguments, restart)
+
+
+def _purge_history(arguments: argparse.Namespace) -> int:
+    async def purge(client: Any) -> int:
+        if arguments.id:
+            result = await client.purge_instance_history(arguments.id)
+        else:
+            result = await client.purge_instance_history_by(
+                arguments.created_after, arguments.created_before, arguments.runtime_status
+            )
+        _print_json({"instancesDeleted": result.instances_deleted})
+        return 0
+
+    return _with_client(arguments, purge)
+
+
+def _delete_task_hub(arguments: argparse.Namespace) -> int:
+    async def delete(client: Any) -> int:
+        await client.delete_task_hub()
+        _print_json({"deleted": client.task_hub_name})
+        return 0
+
+    return _with_client(arguments, delete)
+
+
+async def _done(request: Any) -> int:
+    await request
+    return 0
+
+
+def _utc_datetime(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not an ISO date/time: {text!r}") from error
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _runtime_statuses(text: str) -> list[Any]:
+    from durable_azure.status import OrchestrationRuntimeStatus
+
+    by_name = {status.value.casefold(): status for status in OrchestrationRuntimeStatus}
+    statuses = []
+    for name in filter(None, (part.strip() for part in text.split(","))):
+        if name.casefold() not in by_name:
+            raise argparse.ArgumentTypeError(f"unknown runtime status {name!r} (known: {', '.join(by_name)})")
+        statuses.append(by_name[name.casefold()])
+    return statuses
+
+
 def _with_client(arguments: argparse.Namespace, command: Any) -> int:
     """Run `command(client)` against the app's task hub, with local storage made available first."""
     from durable_azure.client import DurableOrchestrationClient
@@ -129,17 +254,17 @@ def _with_client(arguments: argparse.Namespace, command: Any) -> int:
         return asyncio.run(run())
 
 
-def _parse_input(text: str | None) -> Any:
-    """`--input` as inline JSON or `@file`, as `func durable start-new` takes it."""
+def _parse_input(text: str | None, option: str = "--input") -> Any:
+    """`--input` (or `--event-data`) as inline JSON or `@file`, as `func durable` takes them."""
     if text is None:
         return None
-    source = "--input"
+    source = option
     if text.startswith("@"):
         source = text[1:]
         try:
             text = Path(source).read_text(encoding="utf-8-sig")
         except OSError as error:
-            raise ConfigurationError(f"cannot read --input file {source}: {error.strerror or error}") from error
+            raise ConfigurationError(f"cannot read {option} file {source}: {error.strerror or error}") from error
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
@@ -155,4 +280,13 @@ _COMMANDS = {
     "start-new": _start_new,
     "get-runtime-status": _get_runtime_status,
     "wait": _wait,
+    "get-instances": _get_instances,
+    "raise-event": _raise_event,
+    "terminate": _instance_request("terminate"),
+    "suspend": _instance_request("suspend"),
+    "resume": _instance_request("resume"),
+    "rewind": _instance_request("rewind"),
+    "restart": _restart,
+    "purge-history": _purge_history,
+    "delete-task-hub": _delete_task_hub,
 }

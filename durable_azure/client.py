@@ -1,19 +1,23 @@
-"""`DurableOrchestrationClient`: start, query and wait for orchestration instances.
+"""`DurableOrchestrationClient`: start, query, signal, suspend, rewind and purge orchestration instances.
 
 Method names and parameters are those of `azure.durable_functions`'
 DurableOrchestrationClient, so porting is an import change; but this client
 talks to the task hub's storage directly instead of to a .NET host's HTTP API.
 
-Every refusal (bad id, bad input, an instance that is still running) is raised
-before anything is written.
+Every refusal (bad id, bad input, an instance in the wrong state) is raised
+before anything is written. Requests to a live instance (event, terminate,
+suspend, resume, rewind) travel as control-queue messages, as in the original,
+so only the worker that owns the instance ever writes its history; rewind is
+the one exception, because a Failed instance has no owner at work.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import time
-import uuid
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
@@ -25,41 +29,47 @@ from durable_azure.errors import (
     DurableAzureError,
     InstanceAlreadyExistsError,
     InstanceCompletedError,
+    InstanceNotFailedError,
     InstanceNotFoundError,
+    InstanceRunningError,
     StorageError,
     WaitTimeoutError,
 )
 from durable_azure.history import (
     EventRaised,
+    ExecutionResumed,
     ExecutionStarted,
+    ExecutionSuspended,
     ExecutionTerminated,
     HistoryEvent,
     OrchestrationInstance,
     OrchestrationStatus,
 )
-from durable_azure.status import DurableOrchestrationStatus, OrchestrationRuntimeStatus, decode_json_text
+from durable_azure.history_view import history_json
+from durable_azure.instance_ids import MAX_INSTANCE_ID_LENGTH, new_instance_id, validate_instance_id
+from durable_azure.maintenance import purge_instance, rewind_instance
+from durable_azure.status import (
+    DurableOrchestrationStatus,
+    InstanceStatusPage,
+    OrchestrationRuntimeStatus,
+    PurgeHistoryResult,
+    decode_json_text,
+)
 
-MAX_INSTANCE_ID_LENGTH = 256
-_FORBIDDEN_ID_CHARACTERS = frozenset("/\\#?")
+__all__ = [
+    "MAX_INSTANCE_ID_LENGTH",
+    "DurableOrchestrationClient",
+    "DurableOrchestrationStatus",
+    "InstanceStatusPage",
+    "OrchestrationRuntimeStatus",
+    "PurgeHistoryResult",
+    "new_instance_id",
+    "validate_instance_id",
+]
 
-
-def validate_instance_id(instance_id: str) -> str:
-    """The original's rules (DF DurableClient): they keep ids usable as table keys and URL segments."""
-    if not isinstance(instance_id, str) or not instance_id:
-        raise ValueError("instance_id must be a non-empty string")
-    if len(instance_id) > MAX_INSTANCE_ID_LENGTH:
-        raise ValueError(f"instance_id is {len(instance_id)} characters long; at most {MAX_INSTANCE_ID_LENGTH}")
-    if instance_id.startswith("@"):
-        raise ValueError(f"instance_id {instance_id!r} starts with '@', which is reserved for entities")
-    for character in instance_id:
-        if character in _FORBIDDEN_ID_CHARACTERS or ord(character) < 0x20 or 0x7F <= ord(character) <= 0x9F:
-            raise ValueError(f"instance_id {instance_id!r} contains the forbidden character {character!r}")
-    return instance_id
-
-
-def new_instance_id() -> str:
-    """32 lowercase hex characters, as `Guid.ToString("N")` gives."""
-    return uuid.uuid4().hex
+MAX_PAGE_SIZE = 1000
+"""Azure Tables returns at most 1,000 entities per request."""
+_TERMINAL_RUNTIME_STATUSES = tuple(status for status in OrchestrationRuntimeStatus if status.to_status().is_terminal)
 
 
 class ClientState(enum.Enum):
@@ -88,61 +98,89 @@ class DurableOrchestrationClient:
     def task_hub_name(self) -> str:
         return self._hub.hub_name
 
+    # -- start --
+
     async def start_new(
         self, orchestration_function_name: str, instance_id: str | None = None, client_input: Any = None
     ) -> str:
         """Create a Pending instance and enqueue its ExecutionStarted; returns the instance id.
 
-        Storage calls: read the Instances row, write it (insert, or replace
-        with If-Match when a finished instance is replaced), send one message.
+        A finished instance with the same id is replaced (the singleton
+        pattern); an active one raises InstanceAlreadyExistsError.
         """
         self._check_open()
         if not isinstance(orchestration_function_name, str) or not orchestration_function_name:
             raise ValueError("orchestration_function_name must be a non-empty string")
         instance_id = new_instance_id() if instance_id is None else validate_instance_id(instance_id)
-        input_text = serialization.dumps(client_input) if client_input is not None else None
+        what = f"input of orchestration '{orchestration_function_name}'"
+        input_text = _json_text(client_input, what) if client_input is not None else None
+        return await self._start(orchestration_function_name, instance_id, input_text)
+
+    async def _start(self, name: str, instance_id: str, input_text: str | None) -> str:
+        """Storage calls: read the Instances row, write it (insert, or If-Match replace), send one message."""
         await self._ensure_hub()
-        existing = await self._hub.instances.get(instance_id, include_input=False)
+        existing = await self._hub.instances.get(instance_id)
         if existing is not None and _is_active(existing.runtime_status):
             raise InstanceAlreadyExistsError(
                 f"instance '{instance_id}' already exists and is {existing.runtime_status.name}",
                 instance_id=instance_id,
             )
         now = datetime.now(UTC)
-        execution_id = uuid.uuid4().hex
-        generation = existing.generation + 1 if existing is not None else 0
+        start = ExecutionStarted(
+            timestamp=now,
+            orchestration_instance=OrchestrationInstance(instance_id=instance_id, execution_id=new_instance_id()),
+            name=name,
+            input=input_text,
+            generation=existing.generation + 1 if existing is not None else 0,
+        )
         record = InstanceRecord(
             instance_id=instance_id,
-            name=orchestration_function_name,
+            name=name,
             runtime_status=OrchestrationStatus.Pending,
-            execution_id=execution_id,
+            execution_id=start.orchestration_instance.execution_id,
             input=input_text,
             created_time=now,
             last_updated_time=now,
-            generation=generation,
+            generation=start.generation,
             task_hub_name=self._hub.hub_name,
         )
         try:
-            await self._hub.instances.create(record, etag=existing.etag if existing else None)
+            new_etag = await self._hub.instances.create(record, etag=existing.etag if existing else None)
         except ConcurrencyConflictError as error:
             raise InstanceAlreadyExistsError(
                 f"instance '{instance_id}' was created by someone else at the same time", instance_id=instance_id
             ) from error
-        start = ExecutionStarted(
-            timestamp=now,
-            orchestration_instance=OrchestrationInstance(instance_id=instance_id, execution_id=execution_id),
-            name=orchestration_function_name,
-            input=input_text,
-            generation=generation,
-        )
-        message = MessageData(event=start, instance=start.orchestration_instance)
         try:
-            await self._hub.control_queue_for(instance_id).send(message)
+            await self._hub.control_queue_for(instance_id).send(
+                MessageData(event=start, instance=start.orchestration_instance)
+            )
         except StorageError:
-            if existing is None:  # do not leave a Pending row that no message will ever start
-                await self._hub.instances.delete(instance_id)
+            await self._undo_start(existing, instance_id, new_etag)
             raise
         return instance_id
+
+    async def _undo_start(self, previous: InstanceRecord | None, instance_id: str, etag: str) -> None:
+        """No message will ever start the row we wrote: remove it, or put the finished instance back."""
+        if previous is None:
+            await self._hub.instances.delete(instance_id)
+        else:
+            await self._hub.instances.create(previous, etag=etag)
+
+    async def restart(self, instance_id: str, restart_with_new_instance_id: bool = True) -> str:
+        """Start the instance's orchestrator again with its original input; returns the (new) instance id.
+
+        Restarting under the same id replaces the instance, so it must have
+        finished (else InstanceAlreadyExistsError).
+        """
+        self._check_open()
+        await self._ensure_hub()
+        record = await self._hub.instances.get(instance_id)
+        if record is None:
+            raise InstanceNotFoundError(f"no instance with id '{instance_id}'", instance_id=instance_id)
+        new_id = new_instance_id() if restart_with_new_instance_id else instance_id
+        return await self._start(record.name, new_id, record.input)
+
+    # -- query --
 
     async def get_status(
         self,
@@ -157,10 +195,75 @@ class DurableOrchestrationClient:
         record = await self._hub.instances.get(instance_id, include_input=show_input)
         if record is None:
             return None
-        return _status_from_record(record, show_input=show_input)
+        status = _status_from_record(record, show_input=show_input)
+        if not show_history or record.runtime_status == OrchestrationStatus.Pending:
+            return status
+        loaded = await self._hub.history.load(instance_id)
+        history = history_json(loaded.events, show_input=show_input, show_history_output=show_history_output)
+        return dataclasses.replace(status, history=history)
+
+    async def list_instances(
+        self,
+        *,
+        instance_id_prefix: str | None = None,
+        page_size: int = 100,
+        continuation_token: str | None = None,
+        created_time_from: datetime | None = None,
+        created_time_to: datetime | None = None,
+        runtime_status: Sequence[OrchestrationRuntimeStatus] | None = None,
+        show_input: bool = False,
+    ) -> InstanceStatusPage:
+        """One page of instances (one storage query); pass the returned token back for the next page."""
+        self._check_open()
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be 1-{MAX_PAGE_SIZE}, not {page_size}")
+        await self._ensure_hub()
+        page = await self._hub.instances.query(
+            created_from=created_time_from,
+            created_to=created_time_to,
+            statuses=[status.to_status() for status in runtime_status] if runtime_status else None,
+            instance_id_prefix=instance_id_prefix,
+            page_size=page_size,
+            continuation_token=continuation_token,
+            include_input=show_input,
+        )
+        instances = [_status_from_record(record, show_input=show_input) for record in page.records]
+        return InstanceStatusPage(instances=instances, continuation_token=page.continuation_token)
+
+    async def get_status_all(self) -> list[DurableOrchestrationStatus]:
+        """Every instance in the task hub, across all pages."""
+        return [status async for status in self._all_pages()]
+
+    async def get_status_by(
+        self,
+        created_time_from: datetime | None = None,
+        created_time_to: datetime | None = None,
+        runtime_status: Sequence[OrchestrationRuntimeStatus] | None = None,
+        instance_id_prefix: str | None = None,
+    ) -> list[DurableOrchestrationStatus]:
+        """Every instance matching all given filters (creation time range inclusive), across all pages."""
+        pages = self._all_pages(
+            created_time_from=created_time_from,
+            created_time_to=created_time_to,
+            runtime_status=runtime_status,
+            instance_id_prefix=instance_id_prefix,
+        )
+        return [status async for status in pages]
+
+    async def _all_pages(self, **filters: Any) -> AsyncIterator[DurableOrchestrationStatus]:
+        token: str | None = None
+        while True:
+            page = await self.list_instances(page_size=MAX_PAGE_SIZE, continuation_token=token, **filters)
+            for status in page.instances:
+                yield status
+            token = page.continuation_token
+            if token is None:
+                return
+
+    # -- messages to a live instance --
 
     async def raise_event(self, instance_id: str, event_name: str, event_data: Any = None) -> None:
-        """Send an external event; it is buffered until the orchestrator waits for that name.
+        """Send an external event; it is buffered, in order, until the orchestrator waits for that name.
 
         Raises InstanceNotFoundError for an unknown instance and
         InstanceCompletedError for a finished one, instead of dropping the event.
@@ -168,19 +271,31 @@ class DurableOrchestrationClient:
         self._check_open()
         if not isinstance(event_name, str) or not event_name:
             raise ValueError("event_name must be a non-empty string")
-        data = serialization.dumps(event_data)
-        await self._require_running(instance_id, "raise an event on")
+        data = _json_text(event_data, f"data of event '{event_name}'")
+        await self._require_active(instance_id, "raise an event on")
         event = EventRaised(timestamp=datetime.now(UTC), name=event_name, input=data)
         await self._send_to_instance(instance_id, event)
 
     async def terminate(self, instance_id: str, reason: str) -> None:
         """Ask the instance to stop; it ends as Terminated with `reason` as its output."""
         self._check_open()
-        await self._require_running(instance_id, "terminate")
+        await self._require_active(instance_id, "terminate")
         event = ExecutionTerminated(timestamp=datetime.now(UTC), input=serialization.dumps(reason))
         await self._send_to_instance(instance_id, event)
 
-    async def _require_running(self, instance_id: str, operation: str) -> InstanceRecord:
+    async def suspend(self, instance_id: str, reason: str) -> None:
+        """Pause the instance: it makes no progress, and events that arrive wait for `resume`."""
+        self._check_open()
+        await self._require_active(instance_id, "suspend")
+        await self._send_to_instance(instance_id, ExecutionSuspended(timestamp=datetime.now(UTC), reason=reason))
+
+    async def resume(self, instance_id: str, reason: str) -> None:
+        """Let a Suspended instance go on; resuming one that is not suspended changes nothing (as in the original)."""
+        self._check_open()
+        await self._require_active(instance_id, "resume")
+        await self._send_to_instance(instance_id, ExecutionResumed(timestamp=datetime.now(UTC), reason=reason))
+
+    async def _require_active(self, instance_id: str, operation: str) -> InstanceRecord:
         await self._ensure_hub()
         record = await self._hub.instances.get(validate_instance_id(instance_id), include_input=False)
         if record is None:
@@ -196,6 +311,66 @@ class DurableOrchestrationClient:
         # No execution id: the message is for whichever execution is current when it arrives.
         message = MessageData(event=event, instance=OrchestrationInstance(instance_id=instance_id))
         await self._hub.control_queue_for(instance_id).send(message)
+
+    # -- rewind --
+
+    async def rewind(self, instance_id: str, reason: str) -> None:
+        """Retry the failed work of a Failed instance (and of its failed sub-orchestrations), then go on.
+
+        Raises InstanceNotFoundError, or InstanceNotFailedError when the
+        instance is not Failed. Histories are rewritten (sentinel-guarded)
+        before any instance is woken, so a rewound child cannot report to a
+        parent that still looks Failed.
+        """
+        self._check_open()
+        await self._ensure_hub()
+        record = await self._hub.instances.get(validate_instance_id(instance_id), include_input=False)
+        if record is None:
+            raise InstanceNotFoundError(f"no instance with id '{instance_id}'", instance_id=instance_id)
+        if record.runtime_status != OrchestrationStatus.Failed:
+            raise InstanceNotFailedError(
+                f"cannot rewind instance '{instance_id}': it is {record.runtime_status.name}, not Failed",
+                instance_id=instance_id,
+            )
+        await rewind_instance(self._hub, instance_id, reason)
+
+    # -- purge --
+
+    async def purge_instance_history(self, instance_id: str) -> PurgeHistoryResult:
+        """Delete a finished instance: its history rows, its Instances row and its large-message blobs.
+
+        Returns instances_deleted 0 for an unknown id; raises InstanceRunningError
+        (deleting nothing) for a Pending, Running or Suspended instance.
+        """
+        self._check_open()
+        await self._ensure_hub()
+        record = await self._hub.instances.get(instance_id, include_input=False)
+        if record is None:
+            return PurgeHistoryResult(instances_deleted=0)
+        if _is_active(record.runtime_status):
+            raise InstanceRunningError(
+                f"cannot purge instance '{instance_id}': it is {record.runtime_status.name}", instance_id=instance_id
+            )
+        return PurgeHistoryResult(instances_deleted=await purge_instance(self._hub, instance_id))
+
+    async def purge_instance_history_by(
+        self,
+        created_time_from: datetime | None = None,
+        created_time_to: datetime | None = None,
+        runtime_status: Sequence[OrchestrationRuntimeStatus] | None = None,
+    ) -> PurgeHistoryResult:
+        """Purge every finished instance matching the filters; active ones are never touched."""
+        statuses = [s for s in runtime_status or _TERMINAL_RUNTIME_STATUSES if s in _TERMINAL_RUNTIME_STATUSES]
+        if not statuses:
+            return PurgeHistoryResult(instances_deleted=0)
+        matching = await self.get_status_by(created_time_from, created_time_to, statuses)
+        deleted = 0
+        for start in range(0, len(matching), 50):
+            chunk = matching[start : start + 50]
+            deleted += sum(await asyncio.gather(*(purge_instance(self._hub, status.instance_id) for status in chunk)))
+        return PurgeHistoryResult(instances_deleted=deleted)
+
+    # -- wait --
 
     async def wait_for_completion(
         self, instance_id: str, timeout: float | timedelta = 60.0
@@ -223,6 +398,14 @@ class DurableOrchestrationClient:
             await asyncio.sleep(min(delay, remaining))
             delay = min(1.0, delay * 2)
 
+    # -- lifecycle --
+
+    async def delete_task_hub(self) -> None:
+        """Delete every queue, table and container of the task hub (`func durable delete-task-hub`)."""
+        self._check_open()
+        await self._hub.delete()
+        self._hub_ready = False
+
     async def close(self) -> None:
         if self._state is ClientState.CLOSED:
             return
@@ -247,6 +430,14 @@ class DurableOrchestrationClient:
         if not self._hub_ready:
             await self._hub.create_if_not_exists()
             self._hub_ready = True
+
+
+def _json_text(value: Any, what: str) -> str:
+    """JSON text of a user value, or TypeError("<what> is not JSON-serializable: ...") before any write."""
+    try:
+        return serialization.dumps(value)
+    except TypeError as error:
+        raise TypeError(f"{what} is not JSON-serializable: {error}") from error
 
 
 def _is_active(status: OrchestrationStatus) -> bool:

@@ -10,11 +10,14 @@ This module imports nothing from the project, so any layer may import it.
     ├── StorageError                  Azure Storage said no, after retries
     │   ├── ConcurrencyConflictError  an ETag / sentinel check failed (another writer won)
     │   ├── LeaseLostError            a partition lease is no longer ours
-    │   └── MessageGoneError          a queue message was deleted or its pop receipt changed
+    │   ├── MessageGoneError          a queue message was deleted or its pop receipt changed
+    │   └── MessageFormatError        a queue message body is not a DTFx envelope (never will be)
     ├── InstanceError                 the instance-management contract refused an operation
     │   ├── InstanceNotFoundError
     │   ├── InstanceAlreadyExistsError
-    │   └── InstanceCompletedError    the instance has finished (HTTP 410 later)
+    │   ├── InstanceCompletedError    the instance has finished (HTTP 410 later)
+    │   ├── InstanceRunningError      the instance is still active (e.g. purge refused)
+    │   └── InstanceNotFailedError    rewind of an instance that is not Failed
     ├── WaitTimeoutError              wait_for_completion gave up (also a TimeoutError)
     └── ConfigurationError            bad host.json, task hub name, settings or input
 
@@ -72,6 +75,10 @@ class MessageGoneError(StorageError):
     """The queue message was already deleted, or its pop receipt is stale."""
 
 
+class MessageFormatError(StorageError):
+    """A queue message body is not a valid envelope; retrying cannot help, so it is poison."""
+
+
 class InstanceError(DurableAzureError):
     """The instance-management contract refused an operation; nothing was written."""
 
@@ -90,6 +97,14 @@ class InstanceAlreadyExistsError(InstanceError):
 
 class InstanceCompletedError(InstanceError):
     """The instance has already finished, so the operation no longer applies."""
+
+
+class InstanceRunningError(InstanceError):
+    """The instance is still Pending, Running or Suspended, so it cannot be purged."""
+
+
+class InstanceNotFailedError(InstanceError):
+    """Only a Failed instance can be rewound."""
 
 
 class WaitTimeoutError(DurableAzureError, TimeoutError):

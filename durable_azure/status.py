@@ -71,6 +71,21 @@ class DurableOrchestrationStatus:
         }
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InstanceStatusPage:
+    """One page of a query; pass `continuation_token` back for the next page (None: this was the last)."""
+
+    instances: list[DurableOrchestrationStatus]
+    continuation_token: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PurgeHistoryResult:
+    """How many instances a purge removed (name and field as in azure.durable_functions.models)."""
+
+    instances_deleted: int
+
+
 def decode_json_text(text: str | None) -> Any:
     """Stored inputs/outputs are JSON text; a value that is not JSON is returned as the text itself."""
     if text is None or text == "":

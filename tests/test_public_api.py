@@ -37,6 +37,8 @@ EXPECTED_PUBLIC_NAMES = {
     "InstanceNotFoundError",
     "InstanceAlreadyExistsError",
     "InstanceCompletedError",
+    "InstanceRunningError",
+    "InstanceNotFailedError",
     "WaitTimeoutError",
     "ConfigurationError",
 }

@@ -20,6 +20,7 @@ from durable_azure.azure_storage.names import (
     unescape_key,
     validate_task_hub_name,
 )
+from durable_azure.azure_storage.presence import WorkerPresence
 from durable_azure.azure_storage.queues import ReceivedMessage, TaskHubQueue
 from durable_azure.azure_storage.task_hub import TaskHub
 
@@ -39,6 +40,7 @@ __all__ = [
     "TaskHub",
     "TaskHubNames",
     "TaskHubQueue",
+    "WorkerPresence",
     "escape_key",
     "partition_index",
     "translate_storage_errors",

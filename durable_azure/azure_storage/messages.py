@@ -19,7 +19,7 @@ from typing import Any
 
 from durable_azure.azure_storage.blobs import LargeMessageStore
 from durable_azure.azure_storage.names import TaskHubNames
-from durable_azure.errors import StorageError
+from durable_azure.errors import MessageFormatError
 from durable_azure.history import (
     HistoryEvent,
     OrchestrationInstance,
@@ -149,13 +149,13 @@ def parse_body(body: str) -> dict[str, Any]:
         try:
             text = base64.b64decode(text, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError, ValueError) as error:
-            raise StorageError(f"queue message body is neither JSON nor base64 JSON: {error}") from error
+            raise MessageFormatError(f"queue message body is neither JSON nor base64 JSON: {error}") from error
     try:
         parsed = json.loads(text)
     except json.JSONDecodeError as error:
-        raise StorageError(f"queue message body is not valid JSON: {error}") from error
+        raise MessageFormatError(f"queue message body is not valid JSON: {error}") from error
     if not isinstance(parsed, dict):
-        raise StorageError("queue message body is not a JSON object")
+        raise MessageFormatError("queue message body is not a JSON object")
     return parsed
 
 
@@ -191,4 +191,4 @@ class MessageCodec:
         try:
             return envelope_from_json(envelope)
         except (KeyError, TypeError, ValueError) as error:
-            raise StorageError(f"queue message envelope is malformed: {error!r}") from error
+            raise MessageFormatError(f"queue message envelope is malformed: {error!r}") from error

@@ -23,7 +23,7 @@ from azure.storage.queue.aio import QueueClient
 
 from durable_azure.azure_storage.account import translate_storage_errors
 from durable_azure.azure_storage.messages import MessageCodec, MessageData, next_sequence_number
-from durable_azure.errors import ConfigurationError, MessageGoneError, StorageError
+from durable_azure.errors import ConfigurationError, MessageFormatError, MessageGoneError, StorageError
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ class ReceivedMessage:
     insertion_time: datetime
     queue_name: str
     raw_body: str
+    is_malformed: bool = False  # the body can never be decoded (vs. a passing failure to fetch it)
 
 
 class TaskHubQueue:
@@ -78,6 +79,10 @@ class TaskHubQueue:
         """
         self._send_listeners.append(callback)
 
+    def remove_send_listener(self, callback: Callable[[float], None]) -> None:
+        if callback in self._send_listeners:
+            self._send_listeners.remove(callback)
+
     async def send(self, data: MessageData, *, visibility_delay: float = 0.0) -> None:
         """One send (plus one blob upload when the envelope is large); never expires.
 
@@ -92,6 +97,10 @@ class TaskHubQueue:
         for callback in list(self._send_listeners):
             callback(delay)
 
+    async def send_raw(self, body: str) -> None:
+        """Send a body that is not an envelope (the poison queue's wrappers)."""
+        await self._send_body(body, 0.0)
+
     async def _send_body(self, body: str, visibility_delay: float) -> int:
         delay = math.ceil(min(max(visibility_delay, 0.0), self.max_visibility_delay_seconds))
         with translate_storage_errors("send message", queue=self.name):
@@ -102,7 +111,9 @@ class TaskHubQueue:
         """Exactly one receive request for up to `max_messages` (1..32), then blob downloads as needed.
 
         Bodies that cannot be decoded come back with `data=None` and `decode_error`
-        set, so the caller can move them aside instead of losing them.
+        set, so the caller can move them aside instead of losing them; `is_malformed`
+        tells a body that never will decode from a large-message blob that could
+        not be fetched this time (which deserves a retry, not the poison queue).
         """
         if not 1 <= max_messages <= MAX_MESSAGES_PER_RECEIVE:
             raise ConfigurationError(f"max_messages must be 1..{MAX_MESSAGES_PER_RECEIVE}, not {max_messages}")
@@ -120,8 +131,11 @@ class TaskHubQueue:
         body = str(message.content or "")
         data: MessageData | None = None
         decode_error: str | None = None
+        is_malformed = False
         try:
             data = await self._codec.decode(body)
+        except MessageFormatError as error:
+            decode_error, is_malformed = str(error), True
         except StorageError as error:
             decode_error = str(error)
         return ReceivedMessage(
@@ -133,6 +147,7 @@ class TaskHubQueue:
             insertion_time=message.inserted_on,
             queue_name=self.name,
             raw_body=body,
+            is_malformed=is_malformed,
         )
 
     async def delete(self, message: ReceivedMessage) -> None:
@@ -176,6 +191,6 @@ class TaskHubQueue:
             "DequeueCount": message.dequeue_count,
             "Body": message.raw_body,
         }
-        await self._poison_queue._send_body(json.dumps(wrapper, ensure_ascii=False), 0.0)
+        await self._poison_queue.send_raw(json.dumps(wrapper, ensure_ascii=False))
         logger.warning("message.poison: %s from %s: %s", message.message_id, self.name, reason)
         await self.delete(message)

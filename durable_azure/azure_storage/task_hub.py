@@ -22,6 +22,7 @@ from durable_azure.azure_storage.instances_table import InstancesTable
 from durable_azure.azure_storage.leases import LeaseStore
 from durable_azure.azure_storage.messages import MessageCodec
 from durable_azure.azure_storage.names import TaskHubNames, partition_index
+from durable_azure.azure_storage.presence import WorkerPresence
 from durable_azure.azure_storage.queues import TaskHubQueue
 from durable_azure.errors import ConfigurationError
 from durable_azure.history import format_datetime
@@ -54,6 +55,7 @@ class TaskHub:
         self.history = HistoryTable(self._history_client, self.large_messages)
         self.instances = InstancesTable(self._instances_client, self.large_messages)
         self.leases = LeaseStore(self._leases_container, self.names)
+        self.presence = WorkerPresence(self._leases_container)
 
     def _queue(self, name: str, codec: MessageCodec) -> TaskHubQueue:
         client = self.account.queue_service.get_queue_client(name)
@@ -68,6 +70,13 @@ class TaskHub:
 
     def control_queue_for(self, instance_id: str) -> TaskHubQueue:
         return self.control_queues[partition_index(instance_id, self.partition_count)]
+
+    def queue_named(self, name: str) -> TaskHubQueue:
+        """The queue object for a queue name (a partition id, or a received message's `queue_name`)."""
+        for queue in self.all_queues:
+            if queue.name == name:
+                return queue
+        raise KeyError(f"task hub {self.hub_name} has no queue named {name}")
 
     async def create_if_not_exists(self) -> None:
         """Create tables, queues and containers (in parallel), then lease blobs, then `taskhub.json`."""

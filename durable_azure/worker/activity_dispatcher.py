@@ -43,8 +43,6 @@ class ActivityDispatcher:
     ):
         self._hub = hub
         self._registry = registry
-        self._max_concurrent = max_concurrent
-        self._slots = asyncio.Semaphore(max_concurrent)
         self._free = max_concurrent
         self._visibility_timeout = visibility_timeout
         self._max_dequeue_count = max_dequeue_count
@@ -78,8 +76,10 @@ class ActivityDispatcher:
                 await self._slot_freed.wait()
             try:
                 messages = await queue.receive(min(32, self._free), self._visibility_timeout)
-            except StorageError as error:
-                logger.warning("queue.receive_failed queue=%s error=%s", queue.name, error)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # storage trouble or a bug: this loop must not die
+                logger.warning("queue.listen_failed queue=%s error=%r", queue.name, error)
                 await self._poller.wait_after_empty_poll()
                 continue
             if not messages:
@@ -98,9 +98,21 @@ class ActivityDispatcher:
         self._slot_freed.set()
 
     async def _process(self, message: ReceivedMessage) -> None:
+        try:
+            await self._process_message(message)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("activity.dispatch_failed id=%s: handing the work item back", message.message_id)
+            await self._hub.work_item_queue.abandon(message, backoff_delay(message.dequeue_count))
+
+    async def _process_message(self, message: ReceivedMessage) -> None:
         queue = self._hub.work_item_queue
         if message.data is None:
-            await queue.move_to_poison(message, message.decode_error or "undecodable work item")
+            if message.is_malformed or message.dequeue_count > self._max_dequeue_count:
+                await queue.move_to_poison(message, message.decode_error or "undecodable work item")
+            else:  # its large-message blob could not be fetched this time
+                await queue.abandon(message, backoff_delay(message.dequeue_count))
             return
         event = message.data.event
         if not isinstance(event, TaskScheduled):
@@ -121,18 +133,33 @@ class ActivityDispatcher:
             await queue.abandon(message, backoff_delay(message.dequeue_count))
 
     async def _run_with_renewal(self, message: ReceivedMessage, event: TaskScheduled) -> HistoryEvent:
-        renewal = asyncio.create_task(self._keep_invisible(message))
+        done = asyncio.Event()
+        renewal = asyncio.create_task(self._keep_invisible(message, done))
         try:
             return await self._invoke(event)
         finally:
-            renewal.cancel()
+            done.set()  # not cancel(): a renewal in flight must finish, or we lose its new pop receipt
             await asyncio.gather(renewal, return_exceptions=True)
 
-    async def _keep_invisible(self, message: ReceivedMessage) -> None:
+    async def _keep_invisible(self, message: ReceivedMessage, done: asyncio.Event) -> None:
+        """Renew every half visibility timeout (at most 30 s); a failed renewal is retried sooner."""
         interval = max(1.0, min(30.0, self._visibility_timeout / 2))
+        wait = interval
         while True:
-            await asyncio.sleep(interval)
-            await self._hub.work_item_queue.renew(message, self._visibility_timeout)
+            try:
+                await asyncio.wait_for(done.wait(), timeout=wait)
+                return
+            except TimeoutError:
+                pass
+            try:
+                await self._hub.work_item_queue.renew(message, self._visibility_timeout)
+                wait = interval
+            except MessageGoneError:
+                logger.warning("activity.renew_lost id=%s: the work item may run again", message.message_id)
+                return
+            except StorageError as error:
+                logger.warning("activity.renew_failed id=%s error=%s", message.message_id, error)
+                wait = 1.0
 
     async def _invoke(self, event: TaskScheduled) -> HistoryEvent:
         activity = self._registry.activities.get(event.name)

@@ -1,17 +1,10 @@
-"""One episode of one instance: triage a batch, run the engine, commit.
+"""One episode of one instance: triage a batch, run the engine, checkpoint, delete.
 
-Commit order is DTFx's, because it is what makes a crash at any point safe:
-
-1. send the outbound messages (activity requests, timers, events, child starts);
-2. append the new history rows, guarded by the sentinel row's ETag: this is the
-   commit point; a conflict means another worker owns the instance now, so we
-   abandon and let the messages come back;
-3. update the Instances row (the query side);
-4. delete the consumed messages.
-
-A crash before 2 re-runs the episode from the same messages, re-sending
-duplicates the receivers drop; a crash after 2 redelivers messages that triage
-then sees as duplicates, and the Instances row is repaired from history.
+The instance's state comes from the cache when this worker ran its previous
+episode, else from the History table. A cached state can be stale when
+another worker moved the instance on meanwhile; that shows either as messages
+that look out of order or stale (then we reload once before deciding), or as
+an ETag conflict at the checkpoint (then we abandon, and the retry reloads).
 """
 
 from __future__ import annotations
@@ -23,10 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from durable_azure.azure_storage import ReceivedMessage, TaskHub
-from durable_azure.errors import ConcurrencyConflictError
+from durable_azure import serialization
+from durable_azure.azure_storage import MessageData, ReceivedMessage, TaskHub
+from durable_azure.errors import ConcurrencyConflictError, StorageError
 from durable_azure.history import (
+    EventRaised,
+    ExecutionCompleted,
     ExecutionStarted,
+    FailureDetails,
     HistoryEvent,
     OrchestrationInstance,
     OrchestrationStatus,
@@ -38,6 +35,7 @@ from durable_azure.orchestration import (
     OrchestrationExecutor,
     OrchestrationState,
 )
+from durable_azure.worker.checkpoint import Checkpoint, execution_started, write_checkpoint
 from durable_azure.worker.instance_cache import CachedInstance, InstanceCache
 from durable_azure.worker.outbound import EpisodeContext, OutboundMessage, build_outbound
 from durable_azure.worker.registry import Registry
@@ -46,6 +44,7 @@ from durable_azure.worker.triage import Triage, triage
 logger = logging.getLogger(__name__)
 
 MAX_CONTINUE_AS_NEW_PER_EPISODE = 100
+"""An orchestrator that continues as new without ever awaiting goes on in the next episode after this many."""
 
 
 def utc_now() -> datetime:
@@ -63,6 +62,10 @@ class _Loaded:
     etag: str | None
     executor: OrchestrationExecutor | None
 
+    @property
+    def is_cached(self) -> bool:
+        return self.executor is not None
+
 
 class EpisodeRunner:
     def __init__(
@@ -78,41 +81,33 @@ class EpisodeRunner:
         self._cache = cache
         self._clock = clock
 
+    def forget_partition(self, partition_id: str) -> None:
+        """Drop cached instances of a partition we lost or (re)gained: another worker may have moved them on."""
+        self._cache.evict_where(lambda instance_id: self._hub.control_queue_for(instance_id).name == partition_id)
+
     async def run(self, instance_id: str, messages: list[ReceivedMessage]) -> None:
         """Process one batch of messages for one instance. Never runs concurrently for the same instance."""
         loaded = await self._load(instance_id)
-        state = OrchestrationState(loaded.events)
-        decision = triage(instance_id, state, messages)
+        decision = triage(instance_id, OrchestrationState(loaded.events), messages)
+        if loaded.is_cached and decision.is_suspect:
+            self._cache.evict(instance_id)  # maybe stale: decide again on what storage says
+            loaded = await self._load(instance_id)
+            decision = triage(instance_id, OrchestrationState(loaded.events), messages)
         if decision.not_started:
             await self._sort_not_started(instance_id, decision)
+        decision.log_discards(instance_id)
         if not decision.has_work:
-            await self._finish_without_episode(instance_id, state, decision)
+            await self._finish_without_episode(instance_id, OrchestrationState(loaded.events), decision)
             return
         try:
             await self._run_episode(instance_id, loaded, decision)
         except ConcurrencyConflictError:
             self._cache.evict(instance_id)
             logger.warning("history.conflict instance=%s: another worker wrote it; abandoning", instance_id)
-            await self._abandon(decision.accepted + ([decision.start] if decision.start else []))
-            await self._abandon(decision.defer)
+            await self._abandon(decision.all_accepted + decision.defer)
         except BaseException:
             self._cache.evict(instance_id)
             raise
-
-    async def _sort_not_started(self, instance_id: str, decision: Triage) -> None:
-        """Messages for an instance with no execution: wait for its start if it exists, else drop them."""
-        record = await self._hub.instances.get(instance_id, include_input=False)
-        if record is None:
-            for message in decision.not_started:
-                logger.info(
-                    "message.discarded instance=%s event=%s reason=no such instance",
-                    instance_id,
-                    type(message.data.event).__name__,
-                )
-            decision.delete.extend(decision.not_started)
-        else:
-            decision.defer.extend(decision.not_started)
-        decision.not_started.clear()
 
     async def _load(self, instance_id: str) -> _Loaded:
         cached = self._cache.get(instance_id)
@@ -121,59 +116,75 @@ class EpisodeRunner:
         history = await self._hub.history.load(instance_id)
         return _Loaded(list(history.events), history.etag, None)
 
+    async def _sort_not_started(self, instance_id: str, decision: Triage) -> None:
+        """Messages for an instance with no execution: wait for its start if it exists, else drop them."""
+        record = await self._hub.instances.get(instance_id, include_input=False)
+        if record is None:
+            for message in decision.not_started:
+                decision.reasons[message.message_id] = "no such instance"
+            decision.delete.extend(decision.not_started)
+        else:
+            decision.defer.extend(decision.not_started)
+        decision.not_started.clear()
+
     async def _run_episode(self, instance_id: str, loaded: _Loaded, decision: Triage) -> None:
         now = self._clock()
-        new_events = [OrchestratorStarted(timestamp=now)]
+        new_events: list[HistoryEvent] = [OrchestratorStarted(timestamp=now)]
+        new_events += [message.data.event for message in decision.all_accepted]
         if decision.start is not None:
-            new_events.append(decision.start.data.event)
             base: list[HistoryEvent] = []
-            executor = OrchestrationExecutor(self._registry.orchestrators)
+            executor = self._new_executor()
         else:
             base = loaded.events
-            executor = loaded.executor or OrchestrationExecutor(self._registry.orchestrators)
-        new_events.extend(message.data.event for message in decision.accepted)
+            executor = loaded.executor or self._new_executor()
         result = executor.execute(base, new_events)
-        history = [*base, *result.new_history]
-        start_index = len(base)
+        history, start_index = [*base, *result.new_history], len(base)
         outbound = self._outbound(instance_id, history, result, now)
         for _ in range(MAX_CONTINUE_AS_NEW_PER_EPISODE):
             if result.status != OrchestrationStatus.ContinuedAsNew:
                 break
-            executor, result = self._continue_as_new(history, result, now)
-            history = list(result.new_history)
-            start_index = 0
+            start, carryover = _next_execution(history, result, now)
+            executor = self._new_executor()
+            result = executor.execute([], [OrchestratorStarted(timestamp=now), start, *carryover])
+            history, start_index = list(result.new_history), 0
             outbound += self._outbound(instance_id, history, result, now)
-        started = _execution_started(history)
-        etag = await self._commit(instance_id, started, history, start_index, loaded.etag, result, outbound, now)
-        await self._delete(decision.delete + decision.accepted + ([decision.start] if decision.start else []))
+        else:
+            if result.status == OrchestrationStatus.ContinuedAsNew:
+                outbound += self._continue_in_next_episode(instance_id, history, result, now)
+        started = execution_started(history)
+        checkpoint = Checkpoint(
+            instance_id=instance_id,
+            started=started,
+            history=history,
+            start_index=start_index,
+            etag=loaded.etag,
+            result=result,
+            outbound=outbound,
+            now=now,
+        )
+        etag = await write_checkpoint(self._hub, checkpoint)
+        await self._delete(decision.delete + decision.all_accepted)
         await self._abandon(decision.defer)
         self._remember(instance_id, started, executor, history, etag, result)
 
-    def _continue_as_new(
-        self, history: list[HistoryEvent], result: ExecutionResult, now: datetime
-    ) -> tuple[OrchestrationExecutor, ExecutionResult]:
-        previous = _execution_started(history)
-        action = next(a for a in result.actions if isinstance(a, CompleteOrchestrationAction))
-        start = ExecutionStarted(
-            timestamp=now,
-            orchestration_instance=OrchestrationInstance(
-                instance_id=previous.orchestration_instance.instance_id, execution_id=uuid.uuid4().hex
-            ),
-            parent_instance=previous.parent_instance,
-            name=previous.name,
-            version=previous.version,
-            input=action.new_input,
-            tags=previous.tags,
-            generation=previous.generation,
-        )
-        executor = OrchestrationExecutor(self._registry.orchestrators)
-        events = [OrchestratorStarted(timestamp=now), start, *action.carryover_events]
-        return executor, executor.execute([], events)
+    def _new_executor(self) -> OrchestrationExecutor:
+        return OrchestrationExecutor(self._registry.orchestrators)
+
+    def _continue_in_next_episode(
+        self, instance_id: str, history: list[HistoryEvent], result: ExecutionResult, now: datetime
+    ) -> list[OutboundMessage]:
+        """Too many continue-as-new in a row: hand the next execution to a later episode, as DTFx does."""
+        start, carryover = _next_execution(history, result, now)
+        queue = self._hub.control_queue_for(instance_id)
+        target = start.orchestration_instance
+        messages = [MessageData(event=start, instance=target)]
+        messages += [MessageData(event=event, instance=target) for event in carryover]
+        return [OutboundMessage(queue, message) for message in messages]
 
     def _outbound(
         self, instance_id: str, history: list[HistoryEvent], result: ExecutionResult, now: datetime
     ) -> list[OutboundMessage]:
-        started = _execution_started(history)
+        started = execution_started(history)
         context = EpisodeContext(
             instance=OrchestrationInstance(
                 instance_id=instance_id, execution_id=started.orchestration_instance.execution_id
@@ -183,32 +194,6 @@ class EpisodeRunner:
             now=now,
         )
         return build_outbound(self._hub, result, context)
-
-    async def _commit(
-        self,
-        instance_id: str,
-        started: ExecutionStarted,
-        history: list[HistoryEvent],
-        start_index: int,
-        etag: str | None,
-        result: ExecutionResult,
-        outbound: list[OutboundMessage],
-        now: datetime,
-    ) -> str:
-        await asyncio.gather(
-            *(message.queue.send(message.data, visibility_delay=message.visibility_delay) for message in outbound)
-        )
-        execution_id = started.orchestration_instance.execution_id or ""
-        new_etag = await self._hub.history.append(
-            instance_id,
-            execution_id=execution_id,
-            start_index=start_index,
-            events=history[start_index:],
-            etag=etag,
-        )
-        columns = _instance_columns(started, result, now, is_new_execution=start_index == 0)
-        await self._hub.instances.update(instance_id, **columns)
-        return new_etag
 
     def _remember(
         self,
@@ -223,9 +208,51 @@ class EpisodeRunner:
             self._cache.evict(instance_id)
             return
         execution_id = started.orchestration_instance.execution_id or ""
-        self._cache.put(
-            instance_id, CachedInstance(executor=executor, execution_id=execution_id, events=history, etag=etag)
-        )
+        entry = CachedInstance(executor=executor, execution_id=execution_id, events=history, etag=etag)
+        self._cache.put(instance_id, entry)
+
+    async def fail_instance(self, instance_id: str, reason: str) -> None:
+        """End a running instance as Failed without running its code (its message is poison).
+
+        Best effort: if storage refuses too, the message is still moved aside and the error logged.
+        """
+        self._cache.evict(instance_id)
+        try:
+            history = await self._hub.history.load(instance_id)
+            state = OrchestrationState(history.events)
+            if state.status not in (OrchestrationStatus.Running, OrchestrationStatus.Suspended):
+                return
+            now = self._clock()
+            details = FailureDetails(error_type="PoisonMessageError", error_message=reason)
+            output = serialization.dumps(f"PoisonMessageError: {reason}")
+            ending = ExecutionCompleted(
+                timestamp=now, orchestration_status=OrchestrationStatus.Failed, result=output, failure_details=details
+            )
+            new_history = (OrchestratorStarted(timestamp=now), ending)
+            result = ExecutionResult(
+                actions=(),
+                new_history=new_history,
+                status=OrchestrationStatus.Failed,
+                output=output,
+                custom_status=None,
+                is_done=True,
+                failure_details=details,
+            )
+            events = [*history.events, *new_history]
+            checkpoint = Checkpoint(
+                instance_id=instance_id,
+                started=execution_started(events),
+                history=events,
+                start_index=len(history.events),
+                etag=history.etag,
+                result=result,
+                outbound=self._outbound(instance_id, events, result, now),
+                now=now,
+            )
+            await write_checkpoint(self._hub, checkpoint)
+            logger.error("instance.failed_by_poison instance=%s reason=%s", instance_id, reason)
+        except StorageError as error:
+            logger.error("instance.fail_failed instance=%s error=%s", instance_id, error)
 
     async def _finish_without_episode(self, instance_id: str, state: OrchestrationState, decision: Triage) -> None:
         """Nothing to apply: drop/defer messages, and repair the Instances row of a finished instance.
@@ -245,36 +272,30 @@ class EpisodeRunner:
         await self._abandon(decision.defer)
 
     async def _delete(self, messages: list[ReceivedMessage]) -> None:
-        await asyncio.gather(*(self._queue_of(m).delete(m) for m in messages))
+        await asyncio.gather(*(self._hub.queue_named(m.queue_name).delete(m) for m in messages))
 
     async def _abandon(self, messages: list[ReceivedMessage]) -> None:
-        await asyncio.gather(*(self._queue_of(m).abandon(m, backoff_delay(m.dequeue_count)) for m in messages))
-
-    def _queue_of(self, message: ReceivedMessage):
-        return next(q for q in self._hub.control_queues if q.name == message.queue_name)
-
-
-def _execution_started(history: list[HistoryEvent]) -> ExecutionStarted:
-    return next(event for event in history if isinstance(event, ExecutionStarted))
-
-
-def _instance_columns(
-    started: ExecutionStarted, result: ExecutionResult, now: datetime, *, is_new_execution: bool
-) -> dict[str, object]:
-    columns: dict[str, object] = {
-        "runtime_status": result.status,
-        "last_updated_time": now,
-        "custom_status": result.custom_status,
-        "execution_id": started.orchestration_instance.execution_id,
-    }
-    if is_new_execution:
-        columns.update(
-            name=started.name,
-            version=started.version,
-            input=started.input,
-            created_time=started.timestamp,
-            generation=started.generation,
+        await asyncio.gather(
+            *(self._hub.queue_named(m.queue_name).abandon(m, backoff_delay(m.dequeue_count)) for m in messages)
         )
-    if result.is_done:
-        columns.update(output=result.output, completed_time=now)
-    return columns
+
+
+def _next_execution(
+    history: list[HistoryEvent], result: ExecutionResult, now: datetime
+) -> tuple[ExecutionStarted, tuple[EventRaised, ...]]:
+    """The ExecutionStarted of the execution that `continue_as_new` asked for, and the events it carries over."""
+    previous = execution_started(history)
+    action = next(a for a in result.actions if isinstance(a, CompleteOrchestrationAction))
+    start = ExecutionStarted(
+        timestamp=now,
+        orchestration_instance=OrchestrationInstance(
+            instance_id=previous.orchestration_instance.instance_id, execution_id=uuid.uuid4().hex
+        ),
+        parent_instance=previous.parent_instance,
+        name=previous.name,
+        version=previous.version,
+        input=action.new_input,
+        tags=previous.tags,
+        generation=previous.generation,
+    )
+    return start, tuple(action.carryover_events)

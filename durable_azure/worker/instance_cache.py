@@ -15,6 +15,7 @@ least recently used instances go first.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from durable_azure.history import HistoryEvent
@@ -61,6 +62,10 @@ class InstanceCache:
         entry = self._entries.pop(instance_id, None)
         if entry is not None:
             self._event_count -= len(entry.events)
+
+    def evict_where(self, predicate: Callable[[str], bool]) -> None:
+        for instance_id in [key for key in self._entries if predicate(key)]:
+            self.evict(instance_id)
 
     def _shrink(self) -> None:
         while self._entries and (len(self._entries) > self._max_instances or self._event_count > self._max_events):

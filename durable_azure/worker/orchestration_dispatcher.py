@@ -8,6 +8,10 @@ overlap and a reply can never overtake the history write of its own request
 inside this process. `maxConcurrentOrchestratorFunctions` bounds episodes in
 flight across all instances; `controlQueueBufferThreshold` bounds messages held
 in memory.
+
+A message held here longer than its visibility timeout is delivered again; the
+copy only refreshes the pop receipt of the one we hold (as DTFx does), so it is
+never applied twice.
 """
 
 from __future__ import annotations
@@ -48,24 +52,38 @@ class OrchestrationDispatcher:
         self._max_dequeue_count = max_dequeue_count
         self._max_polling_interval = max_polling_interval
         self._clock = clock
-        self._listeners: dict[str, asyncio.Task[None]] = {}
+        self._listeners: dict[str, tuple[asyncio.Task[None], BackoffPoller]] = {}
         self._pending: dict[str, list[ReceivedMessage]] = {}
+        self._held: dict[str, ReceivedMessage] = {}  # message id -> the copy we hold
         self._sessions: dict[str, asyncio.Task[None]] = {}
-        self._buffered = 0
         self._buffer_space = asyncio.Event()
         self._buffer_space.set()
 
     async def start_partition(self, partition_id: str) -> None:
-        queue = next(q for q in self._hub.control_queues if q.name == partition_id)
+        # Another worker may have moved this partition's instances on while we did not own it.
+        self._runner.forget_partition(partition_id)
+        queue = self._hub.queue_named(partition_id)
         poller = BackoffPoller(maximum=self._max_polling_interval)
         queue.add_send_listener(poller.wake_after)
-        self._listeners[partition_id] = asyncio.create_task(self._listen(queue, poller), name=f"listen-{partition_id}")
+        task = asyncio.create_task(self._listen(queue, poller), name=f"listen-{partition_id}")
+        self._listeners[partition_id] = (task, poller)
 
-    async def stop_partition(self, partition_id: str) -> None:
-        task = self._listeners.pop(partition_id, None)
-        if task is not None:
+    async def stop_partition(self, partition_id: str, drain_timeout: float = 60.0) -> None:
+        """Stop receiving from the partition and wait for its episodes in flight (DTFx's drain)."""
+        listener = self._listeners.pop(partition_id, None)
+        if listener is not None:
+            task, poller = listener
+            self._hub.queue_named(partition_id).remove_send_listener(poller.wake_after)
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+        in_flight = [
+            session
+            for instance_id, session in self._sessions.items()
+            if self._hub.control_queue_for(instance_id).name == partition_id
+        ]
+        if in_flight:
+            await asyncio.wait(in_flight, timeout=drain_timeout)
+        self._runner.forget_partition(partition_id)
 
     async def stop(self, timeout: float = 30.0) -> None:
         """Stop receiving, then let in-flight episodes finish (their messages come back if they do not)."""
@@ -83,33 +101,48 @@ class OrchestrationDispatcher:
             await self._buffer_space.wait()
             try:
                 messages = await queue.receive(self._batch_size, self._visibility_timeout)
-            except Exception as error:  # storage trouble: keep listening, with backoff
-                logger.warning("queue.receive_failed queue=%s error=%s", queue.name, error)
+                if not messages:
+                    await poller.wait_after_empty_poll()
+                    continue
+                poller.reset()
+                for message in messages:
+                    await self._admit(queue, message)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # storage trouble or a bug: keep listening, with backoff
+                logger.warning("queue.listen_failed queue=%s error=%r", queue.name, error)
                 await poller.wait_after_empty_poll()
-                continue
-            if not messages:
-                await poller.wait_after_empty_poll()
-                continue
-            poller.reset()
-            for message in messages:
-                await self._admit(queue, message)
 
     async def _admit(self, queue: TaskHubQueue, message: ReceivedMessage) -> None:
+        held = self._held.get(message.message_id)
+        if held is not None:  # redelivered while we still hold it: keep the newest pop receipt only
+            held.pop_receipt = message.pop_receipt
+            return
         if message.data is None or message.dequeue_count > self._max_dequeue_count:
-            reason = message.decode_error or f"dequeued {message.dequeue_count} times without completing"
-            logger.error("message.poison queue=%s id=%s reason=%s", queue.name, message.message_id, reason)
-            await queue.move_to_poison(message, reason)
+            await self._reject(queue, message)
             return
         event = message.data.event
         if isinstance(event, TimerFired) and await self._rechain_timer(queue, message, event):
             return
         instance_id = message.data.instance.instance_id
         self._pending.setdefault(instance_id, []).append(message)
-        self._buffered += 1
-        if self._buffered >= self._buffer_threshold:
+        self._held[message.message_id] = message
+        if len(self._held) >= self._buffer_threshold:
             self._buffer_space.clear()
         if instance_id not in self._sessions:
             self._sessions[instance_id] = asyncio.create_task(self._session(instance_id), name=f"session-{instance_id}")
+
+    async def _reject(self, queue: TaskHubQueue, message: ReceivedMessage) -> None:
+        """Poison goes aside (failing its instance); a body we just could not fetch is retried later."""
+        if message.data is None and not message.is_malformed and message.dequeue_count <= self._max_dequeue_count:
+            logger.warning("message.fetch_failed id=%s error=%s", message.message_id, message.decode_error)
+            await queue.abandon(message, backoff_delay(message.dequeue_count))
+            return
+        reason = message.decode_error or f"dequeued {message.dequeue_count} times without completing"
+        logger.error("message.poison queue=%s id=%s reason=%s", queue.name, message.message_id, reason)
+        if message.data is not None:
+            await self._runner.fail_instance(message.data.instance.instance_id, f"poison message: {reason}")
+        await queue.move_to_poison(message, reason)
 
     async def _rechain_timer(self, queue: TaskHubQueue, message: ReceivedMessage, event: TimerFired) -> bool:
         """A timer beyond the queue's 7-day visibility limit arrives early: send it on for the rest."""
@@ -126,8 +159,9 @@ class OrchestrationDispatcher:
             while batch := self._pending.pop(instance_id, None):
                 async with self._episode_slots:
                     await self._run_batch(instance_id, batch)
-                self._buffered -= len(batch)
-                if self._buffered < self._buffer_threshold:
+                for message in batch:
+                    self._held.pop(message.message_id, None)
+                if len(self._held) < self._buffer_threshold:
                     self._buffer_space.set()
         finally:
             self._sessions.pop(instance_id, None)
@@ -141,9 +175,10 @@ class OrchestrationDispatcher:
             raise
         except Exception:
             logger.exception("episode.failed instance=%s: messages will be retried with backoff", instance_id)
-            queues = {queue.name: queue for queue in self._hub.control_queues}
             for message in batch:
                 try:
-                    await queues[message.queue_name].abandon(message, backoff_delay(message.dequeue_count))
+                    await self._hub.queue_named(message.queue_name).abandon(
+                        message, backoff_delay(message.dequeue_count)
+                    )
                 except Exception as error:
-                    logger.warning("message.abandon_failed id=%s error=%s", message.message_id, error)
+                    logger.warning("message.abandon_failed id=%s error=%r", message.message_id, error)

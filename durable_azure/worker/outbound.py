@@ -72,7 +72,10 @@ def _for_action(hub: TaskHub, action: object, context: EpisodeContext) -> Outbou
         delay = max(0.0, (action.fire_at - context.now).total_seconds())
         return OutboundMessage(hub.control_queue_for(sender.instance_id), _message(event, sender, context), delay)
     if isinstance(action, CreateSubOrchestrationAction):
-        child = OrchestrationInstance(instance_id=action.instance_id, execution_id=uuid.uuid4().hex)
+        # Derived, not random: if this episode runs twice (crash before its checkpoint, split brain) the
+        # second start is recognised as a duplicate instead of running the child again.
+        child_execution = uuid.uuid5(uuid.NAMESPACE_OID, f"{sender.execution_id}:{action.id}").hex
+        child = OrchestrationInstance(instance_id=action.instance_id, execution_id=child_execution)
         parent = ParentInstance(
             name=context.started.name,
             orchestration_instance=sender,

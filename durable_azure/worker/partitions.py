@@ -2,16 +2,21 @@
 
 Each control queue (partition) has one blob lease in `{hub}-leases`. A worker
 listens to a queue only while it holds that lease, so any number of worker
-processes can share a task hub with Azure Storage as the only arbiter. The
-balancing rule is DTFx's LeaseCollectionBalancer: every acquire interval, count
-the owners of live leases (ourselves included), aim for an even share, take
-free leases first and steal at most one per round from the owner holding the
-most. A dead worker stops renewing, its leases expire and others take them; a
-worker that stops cleanly releases them at once.
+processes can share a task hub with Azure Storage as the only arbiter, and a
+partition never has two owners: leases are never stolen.
 
-Stealing can briefly leave the old owner mid-episode on a partition it lost;
-the History sentinel ETag makes the loser's commit fail instead of corrupting
-the instance (see `episode.py`).
+Balancing is cooperative instead. Every live worker holds a presence lease
+(`workers/{id}`), so each one can count the workers, idle ones included. Every
+acquire interval a worker takes free partitions up to its fair share
+(`ceil(partitions / workers)`); a worker holding two or more partitions more
+than the least loaded live worker hands one over: it stops receiving from that
+queue, lets the episodes in flight on it finish, then releases the lease, and
+the next round of an underloaded worker acquires it. This is the DTFx table
+partition manager's drain-then-release hand-over, expressed with blob leases.
+
+A dead worker stops renewing; its partition and presence leases lapse and the
+others take its partitions on their next round. A worker that stops cleanly
+releases everything at once.
 """
 
 from __future__ import annotations
@@ -19,10 +24,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from durable_azure.azure_storage import LeaseStore, PartitionLease
+from durable_azure.azure_storage import PartitionLease, TaskHub
 from durable_azure.errors import LeaseLostError, StorageError
 
 logger = logging.getLogger(__name__)
@@ -42,19 +48,22 @@ class PartitionManager:
 
     def __init__(
         self,
-        leases: LeaseStore,
+        hub: TaskHub,
         *,
         owner: str,
         timing: LeaseTiming,
         on_acquired: PartitionCallback,
-        on_lost: PartitionCallback,
+        on_released: PartitionCallback,
     ):
-        self._leases = leases
+        self._leases = hub.leases
+        self._presence = hub.presence
         self._owner = owner
         self._timing = timing
         self._on_acquired = on_acquired
-        self._on_lost = on_lost
+        self._on_released = on_released
         self._owned: dict[str, PartitionLease] = {}
+        self._presence_lease: str | None = None
+        self._handed_over: dict[str, float] = {}  # partition -> loop time until which we leave it to others
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
 
@@ -63,9 +72,10 @@ class PartitionManager:
         return sorted(self._owned)
 
     async def start(self) -> None:
+        self._presence_lease = await self._presence.announce(self._owner, self._timing.duration)
         await self.balance_once()
         self._tasks = [
-            asyncio.create_task(self._loop(self.balance_once, self._timing.acquire_interval), name="lease-acquire"),
+            asyncio.create_task(self._loop(self.balance_once, self._timing.acquire_interval), name="lease-balance"),
             asyncio.create_task(self._loop(self.renew_once, self._timing.renew_interval), name="lease-renew"),
         ]
 
@@ -76,13 +86,10 @@ class PartitionManager:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for partition_id in list(self._owned):
-            lease = self._owned.pop(partition_id)
-            await self._on_lost(partition_id)
-            try:
-                await self._leases.release(lease)
-                logger.info("lease.released partition=%s", partition_id)
-            except StorageError as error:
-                logger.warning("lease.release_failed partition=%s error=%s", partition_id, error)
+            await self._hand_over(partition_id)
+        if self._presence_lease is not None:
+            await self._presence.withdraw(self._owner, self._presence_lease)
+            self._presence_lease = None
 
     async def _loop(self, step: Callable[[], Awaitable[None]], interval: float) -> None:
         while not self._stopping.is_set():
@@ -97,61 +104,69 @@ class PartitionManager:
                 logger.warning("lease.loop_error step=%s error=%s", step.__name__, error)
 
     async def renew_once(self) -> None:
+        await self._renew_presence()
         for partition_id, lease in list(self._owned.items()):
             try:
                 self._owned[partition_id] = await self._leases.renew(lease)
             except LeaseLostError:
                 logger.warning("lease.lost partition=%s", partition_id)
-                await self._lose(partition_id)
+                if self._owned.pop(partition_id, None) is not None:
+                    await self._on_released(partition_id)
+            except StorageError as error:  # as DTFx: not proof of loss; try again next round
+                logger.warning("lease.renew_failed partition=%s error=%s", partition_id, error)
+
+    async def _renew_presence(self) -> None:
+        try:
+            if self._presence_lease is not None:
+                await self._presence.renew(self._owner, self._presence_lease)
+        except LeaseLostError:
+            self._presence_lease = await self._presence.announce(self._owner, self._timing.duration)
 
     async def balance_once(self) -> None:
-        """One balancing round: take free leases, else steal one if we are below our share."""
+        """One round: acquire free partitions up to our share, or hand one over if we hold too many."""
         leases = await self._leases.list()
-        await self._forget_leases_taken_by_others(leases)
-        target = self._target_share(leases)
-        needed = target - len(self._owned)
-        if needed <= 0:
+        workers = set(await self._presence.live_workers()) | {self._owner}
+        await self._drop_leases_owned_elsewhere(leases)
+        share = math.ceil(len(leases) / len(workers))
+        counts = Counter({worker: 0 for worker in workers})
+        counts.update(lease.owner for lease in leases if lease.is_leased and lease.owner in workers)
+        counts[self._owner] = len(self._owned)
+        if counts[self._owner] >= min(counts.values()) + 2:
+            await self._hand_over(max(self._owned))
             return
-        free = [lease for lease in leases if not lease.is_leased and lease.partition_id not in self._owned]
-        for lease in free[:needed]:
-            acquired = await self._leases.acquire(lease.partition_id, self._owner, self._timing.duration)
-            if acquired is not None:
-                await self._gain(acquired)
-                needed -= 1
-        if needed > 0 and not free:
-            await self._steal_one(leases, target)
-
-    def _target_share(self, leases: list[PartitionLease]) -> int:
-        owners = {lease.owner for lease in leases if lease.is_leased and lease.owner} | {self._owner}
-        return max(1, math.ceil(len(leases) / len(owners)))
-
-    async def _steal_one(self, leases: list[PartitionLease], target: int) -> None:
-        counts: dict[str, list[PartitionLease]] = {}
         for lease in leases:
-            if lease.is_leased and lease.owner and lease.owner != self._owner:
-                counts.setdefault(lease.owner, []).append(lease)
-        if not counts:
-            return
-        richest = max(counts.values(), key=len)
-        if len(richest) <= target:
-            return
-        victim = richest[0]
-        stolen = await self._leases.steal(victim.partition_id, self._owner, self._timing.duration)
-        if stolen is not None:
-            logger.info("lease.stolen partition=%s from=%s", victim.partition_id, victim.owner)
-            await self._gain(stolen)
+            if len(self._owned) >= share:
+                return
+            if not lease.is_leased and lease.partition_id not in self._owned and not self._recently_handed_over(lease):
+                acquired = await self._leases.acquire(lease.partition_id, self._owner, self._timing.duration)
+                if acquired is not None:
+                    self._owned[acquired.partition_id] = acquired
+                    logger.info("lease.acquired partition=%s owner=%s", acquired.partition_id, self._owner)
+                    await self._on_acquired(acquired.partition_id)
 
-    async def _forget_leases_taken_by_others(self, leases: list[PartitionLease]) -> None:
+    def _recently_handed_over(self, lease: PartitionLease) -> bool:
+        """Leave a partition we just handed over to the worker it was meant for, for two rounds."""
+        until = self._handed_over.get(lease.partition_id)
+        return until is not None and asyncio.get_running_loop().time() < until
+
+    async def _hand_over(self, partition_id: str) -> None:
+        """Stop and drain the partition (its lease still held), then release it for another worker."""
+        if not self._stopping.is_set():
+            self._handed_over[partition_id] = asyncio.get_running_loop().time() + 2.5 * self._timing.acquire_interval
+        await self._on_released(partition_id)
+        lease = self._owned.pop(partition_id, None)
+        if lease is None:
+            return
+        try:
+            await self._leases.release(lease)
+            logger.info("lease.released partition=%s owner=%s", partition_id, self._owner)
+        except StorageError as error:
+            logger.warning("lease.release_failed partition=%s error=%s", partition_id, error)
+
+    async def _drop_leases_owned_elsewhere(self, leases: list[PartitionLease]) -> None:
+        """Self-healing after missed renewals: a lease that lapsed and was taken is not ours any more."""
         for lease in leases:
             if lease.partition_id in self._owned and lease.is_leased and lease.owner != self._owner:
                 logger.warning("lease.lost partition=%s new_owner=%s", lease.partition_id, lease.owner)
-                await self._lose(lease.partition_id)
-
-    async def _gain(self, lease: PartitionLease) -> None:
-        self._owned[lease.partition_id] = lease
-        logger.info("lease.acquired partition=%s owner=%s", lease.partition_id, self._owner)
-        await self._on_acquired(lease.partition_id)
-
-    async def _lose(self, partition_id: str) -> None:
-        if self._owned.pop(partition_id, None) is not None:
-            await self._on_lost(partition_id)
+                self._owned.pop(lease.partition_id, None)
+                await self._on_released(lease.partition_id)

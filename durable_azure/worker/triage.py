@@ -35,6 +35,19 @@ class Triage:
     defer: list[ReceivedMessage] = field(default_factory=list)
     not_started: list[ReceivedMessage] = field(default_factory=list)
     completions: set[tuple[str, int]] = field(default_factory=set)
+    is_suspect: bool = False  # deferred or stale-looking messages: a cached history may be out of date
+    reasons: dict[str, str] = field(default_factory=dict)  # message id -> why it is deleted
+
+    def log_discards(self, instance_id: str) -> None:
+        """One log line per discarded message, once the decision is final."""
+        for message in self.delete:
+            event_name = type(message.data.event).__name__ if message.data else "undecodable message"
+            reason = self.reasons.get(message.message_id, "discarded")
+            logger.info("message.discarded instance=%s event=%s reason=%s", instance_id, event_name, reason)
+
+    @property
+    def all_accepted(self) -> list[ReceivedMessage]:
+        return ([self.start] if self.start else []) + self.accepted
 
     @property
     def has_work(self) -> bool:
@@ -98,18 +111,22 @@ def _triage_other(
         if not target_execution or target_execution == start_execution:
             result.accepted.append(message)  # e.g. an event raised right after start
         else:
+            result.is_suspect = True
             _drop(result, message, instance_id, "message for an older execution")
         return
     if status is None or status == OrchestrationStatus.ContinuedAsNew:
         result.not_started.append(message)  # unknown instance, or its ExecutionStarted is still on its way
+        result.is_suspect = True
         return
     if target_execution and target_execution != state.execution_id:
+        result.is_suspect = True
         _drop(result, message, instance_id, "message for an older execution")
     elif status.is_terminal:
         _drop(result, message, instance_id, f"instance is {status.name}")
     elif state.is_duplicate(event) or _completion_key(event) in result.completions:
         _drop(result, message, instance_id, f"duplicate {type(event).__name__}")
     elif state.is_out_of_order(event):
+        result.is_suspect = True
         result.defer.append(message)
     else:
         result.accepted.append(message)
@@ -127,6 +144,5 @@ def _completion_key(event: HistoryEvent) -> tuple[str, int] | None:
 
 
 def _drop(result: Triage, message: ReceivedMessage, instance_id: str, reason: str) -> None:
-    event_name = type(message.data.event).__name__ if message.data else "undecodable message"
-    logger.info("message.discarded instance=%s event=%s reason=%s", instance_id, event_name, reason)
+    result.reasons[message.message_id] = reason
     result.delete.append(message)

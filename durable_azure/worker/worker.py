@@ -74,7 +74,7 @@ class Worker:
             max_polling_interval=self.settings.max_queue_polling_interval.total_seconds(),
         )
         self._partitions = PartitionManager(
-            hub.leases,
+            hub,
             owner=self.worker_id,
             timing=LeaseTiming(
                 duration=int(self.settings.lease_interval.total_seconds()),
@@ -82,7 +82,7 @@ class Worker:
                 acquire_interval=self.settings.lease_acquire_interval.total_seconds(),
             ),
             on_acquired=self._orchestrations.start_partition,
-            on_lost=self._orchestrations.stop_partition,
+            on_released=self._orchestrations.stop_partition,
         )
 
     @property
@@ -108,7 +108,7 @@ class Worker:
             return
         self._state = WorkerState.STOPPED
         for partition_id in self._partitions.owned_partitions:
-            await self._orchestrations.stop_partition(partition_id)
+            await self._orchestrations.stop_partition(partition_id, drain_timeout=timeout)
         await self._orchestrations.stop(timeout)
         await self._activities.stop(timeout)
         await self._partitions.stop()

@@ -86,3 +86,15 @@ async def test_a_commit_from_a_stale_owner_is_refused_and_its_messages_come_back
         await stale.run("split", redelivered)  # it reloads history now, and succeeds
         status = await client.get_status("split")
     assert status.output == ["first", "second"]
+
+
+async def test_a_worker_that_gets_an_instance_back_reloads_what_another_worker_did(task_hub: TaskHub) -> None:
+    first, queue, execution_id = await started(task_hub, "hello_sequence", "back")
+    second = EpisodeRunner(task_hub, apps.registry(), InstanceCache())
+    await queue.send(completed_reply("back", execution_id, 0, "Hello Tokyo!"))
+    await second.run("back", await receive(queue, 1))  # the other worker moves it on: task 1 scheduled
+    await queue.send(completed_reply("back", execution_id, 1, "Hello Seattle!"))
+    await first.run("back", await receive(queue, 1))  # its cached copy has never seen task 1
+    events = (await task_hub.history.load("back")).events
+    assert [e.task_scheduled_id for e in events if isinstance(e, TaskCompleted)] == [0, 1]
+    assert [e.event_id for e in events if type(e).__name__ == "TaskScheduled"] == [0, 1, 2]

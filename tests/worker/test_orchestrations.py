@@ -73,6 +73,12 @@ async def test_continue_as_new_restarts_with_new_input_until_done(running: Runni
     assert len(started) == 1 and json.loads(started[0].input) == 0  # only the last generation is kept
 
 
+async def test_continue_as_new_without_awaits_goes_on_past_the_per_episode_cap(running: Running) -> None:
+    status = await run_to_end(running, "countdown", 150)
+    assert status.runtime_status == Completed
+    assert status.output == "liftoff"
+
+
 async def test_an_activity_failure_can_be_caught_by_the_orchestrator(running: Running) -> None:
     status = await run_to_end(running, "catches_failure")
     assert status.runtime_status == Completed

@@ -65,6 +65,19 @@ async def test_two_workers_split_the_partitions_and_finish_every_instance(task_h
         await second.stop(timeout=5)
 
 
+async def test_three_workers_on_four_partitions_each_get_work(task_hub: TaskHub) -> None:
+    workers = [Worker(task_hub, apps.registry(), TEST_SETTINGS, worker_id=f"w{i}") for i in range(3)]
+    for worker in workers:
+        await worker.start()
+    try:
+        await _wait_until(lambda: all(worker.owned_partitions for worker in workers))
+        owned = [partition for worker in workers for partition in worker.owned_partitions]
+        assert sorted(owned) == sorted(queue.name for queue in task_hub.control_queues)  # each exactly once
+    finally:
+        for worker in workers:
+            await worker.stop(timeout=5)
+
+
 async def _wait_until(condition, timeout: float = 40.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
