@@ -16,6 +16,7 @@ import asyncio
 import functools
 import logging
 import traceback
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -40,7 +41,9 @@ class ActivityDispatcher:
         visibility_timeout: float,
         max_dequeue_count: int,
         max_polling_interval: float,
+        deliver_local: Callable[[MessageData], asyncio.Future[bool] | None] | None = None,
     ):
+        self._deliver_local = deliver_local
         self._hub = hub
         self._registry = registry
         self._free = max_concurrent
@@ -122,9 +125,9 @@ class ActivityDispatcher:
             if message.dequeue_count > self._max_dequeue_count:
                 outcome = _failure(event, "PoisonMessage", f"work item dequeued {message.dequeue_count} times")
                 logger.error("message.poison activity=%s id=%s", event.name, message.message_id)
+                await self._send_outcome(message.data, outcome)
             else:
-                outcome = await self._run_with_renewal(message, event)
-            await self._send_outcome(message.data, outcome)
+                await self._run_with_renewal(message, self._run_and_reply(message.data, event))
             await queue.delete(message)
         except MessageGoneError:
             logger.warning("activity.lost_message activity=%s: it will run again elsewhere", event.name)
@@ -132,11 +135,16 @@ class ActivityDispatcher:
             logger.warning("activity.commit_failed activity=%s error=%s", event.name, error)
             await queue.abandon(message, backoff_delay(message.dequeue_count))
 
-    async def _run_with_renewal(self, message: ReceivedMessage, event: TaskScheduled) -> HistoryEvent:
+    async def _run_and_reply(self, request: MessageData, event: TaskScheduled) -> None:
+        outcome = await self._invoke(event)
+        await self._send_outcome(request, outcome)
+
+    async def _run_with_renewal(self, message: ReceivedMessage, work: Awaitable[None]) -> None:
+        """Keep the work item invisible until the activity ran and its outcome is safely stored."""
         done = asyncio.Event()
         renewal = asyncio.create_task(self._keep_invisible(message, done))
         try:
-            return await self._invoke(event)
+            await work
         finally:
             done.set()  # not cancel(): a renewal in flight must finish, or we lose its new pop receipt
             await asyncio.gather(renewal, return_exceptions=True)
@@ -184,7 +192,11 @@ class ActivityDispatcher:
         return await asyncio.get_running_loop().run_in_executor(self._threads, call)
 
     async def _send_outcome(self, request: MessageData, outcome: HistoryEvent) -> None:
+        """In memory when this process owns the orchestration's partition and commits it; else by queue."""
         reply = MessageData(event=outcome, instance=request.instance, episode=request.episode)
+        settled = self._deliver_local(reply) if self._deliver_local is not None else None
+        if settled is not None and await settled:
+            return
         await self._hub.control_queue_for(request.instance.instance_id).send(reply)
 
 

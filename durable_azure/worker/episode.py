@@ -37,6 +37,7 @@ from durable_azure.orchestration import (
 )
 from durable_azure.worker.checkpoint import Checkpoint, execution_started, write_checkpoint
 from durable_azure.worker.instance_cache import CachedInstance, InstanceCache
+from durable_azure.worker.local_inbox import LocalInbox
 from durable_azure.worker.outbound import EpisodeContext, OutboundMessage, build_outbound
 from durable_azure.worker.registry import Registry
 from durable_azure.worker.triage import Triage, triage
@@ -74,11 +75,13 @@ class EpisodeRunner:
         registry: Registry,
         cache: InstanceCache,
         *,
+        inbox: LocalInbox | None = None,
         clock: Callable[[], datetime] = utc_now,
     ):
         self._hub = hub
         self._registry = registry
         self._cache = cache
+        self._inbox = inbox or LocalInbox()
         self._clock = clock
 
     def forget_partition(self, partition_id: str) -> None:
@@ -271,13 +274,25 @@ class EpisodeRunner:
         await self._delete(decision.delete)
         await self._abandon(decision.defer)
 
+    async def abandon_batch(self, messages: list[ReceivedMessage]) -> None:
+        """Hand a batch back after a failed episode: queued ones with backoff, in-process ones to their queue."""
+        await self._abandon(messages)
+
     async def _delete(self, messages: list[ReceivedMessage]) -> None:
-        await asyncio.gather(*(self._hub.queue_named(m.queue_name).delete(m) for m in messages))
+        queued = [m for m in messages if not self._settle(m, is_applied=True)]
+        await asyncio.gather(*(self._hub.queue_named(m.queue_name).delete(m) for m in queued))
 
     async def _abandon(self, messages: list[ReceivedMessage]) -> None:
+        queued = [m for m in messages if not self._settle(m, is_applied=False)]
         await asyncio.gather(
-            *(self._hub.queue_named(m.queue_name).abandon(m, backoff_delay(m.dequeue_count)) for m in messages)
+            *(self._hub.queue_named(m.queue_name).abandon(m, backoff_delay(m.dequeue_count)) for m in queued)
         )
+
+    def _settle(self, message: ReceivedMessage, *, is_applied: bool) -> bool:
+        if not self._inbox.is_local(message):
+            return False
+        self._inbox.settle(message, is_applied=is_applied)
+        return True
 
 
 def _next_execution(

@@ -21,9 +21,10 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from durable_azure.azure_storage import ReceivedMessage, TaskHub, TaskHubQueue
+from durable_azure.azure_storage import MessageData, ReceivedMessage, TaskHub, TaskHubQueue
 from durable_azure.history import TimerFired
 from durable_azure.worker.episode import EpisodeRunner, backoff_delay
+from durable_azure.worker.local_inbox import LocalInbox
 from durable_azure.worker.polling import BackoffPoller
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class OrchestrationDispatcher:
         self,
         hub: TaskHub,
         runner: EpisodeRunner,
+        inbox: LocalInbox,
         *,
         batch_size: int,
         visibility_timeout: float,
@@ -45,6 +47,7 @@ class OrchestrationDispatcher:
     ):
         self._hub = hub
         self._runner = runner
+        self._inbox = inbox
         self._batch_size = batch_size
         self._visibility_timeout = visibility_timeout
         self._episode_slots = asyncio.Semaphore(max_concurrent_episodes)
@@ -95,6 +98,11 @@ class OrchestrationDispatcher:
             for task in still_running:
                 task.cancel()
             await asyncio.gather(*still_running, return_exceptions=True)
+        for messages in self._pending.values():  # never applied: their senders must use the queue
+            for message in messages:
+                if self._inbox.is_local(message):
+                    self._inbox.settle(message, is_applied=False)
+        self._pending.clear()
 
     async def _listen(self, queue: TaskHubQueue, poller: BackoffPoller) -> None:
         while True:
@@ -113,6 +121,19 @@ class OrchestrationDispatcher:
                 logger.warning("queue.listen_failed queue=%s error=%r", queue.name, error)
                 await poller.wait_after_empty_poll()
 
+    def deliver_local(self, data: MessageData) -> asyncio.Future[bool] | None:
+        """Queue a reply for an instance of a partition we listen to, in memory (see local_inbox.py).
+
+        Returns None when the partition is not ours (send it by queue), else a
+        future that says whether the episode committed it.
+        """
+        partition_id = self._hub.control_queue_for(data.instance.instance_id).name
+        if partition_id not in self._listeners:
+            return None
+        message, settled = self._inbox.wrap(data)
+        self._enqueue(message)
+        return settled
+
     async def _admit(self, queue: TaskHubQueue, message: ReceivedMessage) -> None:
         held = self._held.get(message.message_id)
         if held is not None:  # redelivered while we still hold it: keep the newest pop receipt only
@@ -124,6 +145,9 @@ class OrchestrationDispatcher:
         event = message.data.event
         if isinstance(event, TimerFired) and await self._rechain_timer(queue, message, event):
             return
+        self._enqueue(message)
+
+    def _enqueue(self, message: ReceivedMessage) -> None:
         instance_id = message.data.instance.instance_id
         self._pending.setdefault(instance_id, []).append(message)
         self._held[message.message_id] = message
@@ -175,10 +199,7 @@ class OrchestrationDispatcher:
             raise
         except Exception:
             logger.exception("episode.failed instance=%s: messages will be retried with backoff", instance_id)
-            for message in batch:
-                try:
-                    await self._hub.queue_named(message.queue_name).abandon(
-                        message, backoff_delay(message.dequeue_count)
-                    )
-                except Exception as error:
-                    logger.warning("message.abandon_failed id=%s error=%r", message.message_id, error)
+            try:
+                await self._runner.abandon_batch(batch)
+            except Exception as error:
+                logger.warning("message.abandon_failed instance=%s error=%r", instance_id, error)

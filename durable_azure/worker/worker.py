@@ -21,6 +21,7 @@ from durable_azure.settings import DurableTaskSettings
 from durable_azure.worker.activity_dispatcher import ActivityDispatcher
 from durable_azure.worker.episode import EpisodeRunner
 from durable_azure.worker.instance_cache import InstanceCache
+from durable_azure.worker.local_inbox import LocalInbox
 from durable_azure.worker.orchestration_dispatcher import OrchestrationDispatcher
 from durable_azure.worker.partitions import LeaseTiming, PartitionManager
 from durable_azure.worker.registry import Registry
@@ -55,9 +56,11 @@ class Worker:
         self.hub = hub
         self._state = WorkerState.NEW
         self.instance_cache = InstanceCache()
+        inbox = LocalInbox()
         self._orchestrations = OrchestrationDispatcher(
             hub,
-            EpisodeRunner(hub, registry, self.instance_cache),
+            EpisodeRunner(hub, registry, self.instance_cache, inbox=inbox),
+            inbox,
             batch_size=self.settings.control_queue_batch_size,
             visibility_timeout=self.settings.control_queue_visibility_timeout.total_seconds(),
             max_concurrent_episodes=self.settings.max_concurrent_orchestrator_functions,
@@ -72,6 +75,7 @@ class Worker:
             visibility_timeout=self.settings.work_item_queue_visibility_timeout.total_seconds(),
             max_dequeue_count=self.settings.max_dequeue_count,
             max_polling_interval=self.settings.max_queue_polling_interval.total_seconds(),
+            deliver_local=self._orchestrations.deliver_local,
         )
         self._partitions = PartitionManager(
             hub,

@@ -73,3 +73,17 @@ async def test_messages_for_unknown_or_finished_instances_are_discarded_with_a_l
         await asyncio.sleep(0.1)
     assert any("nobody-home" in line and "no such instance" in line for line in lines)
     assert any(finished in line and "Completed" in line for line in lines)
+
+
+async def test_activity_results_for_owned_instances_skip_the_control_queue(running: Running) -> None:
+    counter = running.hub.account.counter
+    before = counter.snapshot()["queue.send"]
+    status = await run_to_end_quietly(running, "hello_sequence")
+    assert status.output[2] == "Hello London!"
+    # one ExecutionStarted and three work items: the three results were handed over in memory
+    assert counter.snapshot()["queue.send"] - before == 4
+
+
+async def run_to_end_quietly(running: Running, name: str):
+    instance_id = await running.client.start_new(name)
+    return await running.client.wait_for_completion(instance_id, timeout=30)
