@@ -33,6 +33,7 @@ EXPECTED_PUBLIC_NAMES = {
     "ConcurrencyConflictError",
     "LeaseLostError",
     "MessageGoneError",
+    "MessageFormatError",
     "InstanceError",
     "InstanceNotFoundError",
     "InstanceAlreadyExistsError",

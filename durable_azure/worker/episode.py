@@ -90,7 +90,7 @@ class EpisodeRunner:
 
     async def run(self, instance_id: str, messages: list[ReceivedMessage]) -> None:
         """Process one batch of messages for one instance. Never runs concurrently for the same instance."""
-        loaded = await self._load(instance_id)
+        loaded = _Loaded([], None, None) if _is_first_start(messages) else await self._load(instance_id)
         decision = triage(instance_id, OrchestrationState(loaded.events), messages)
         if loaded.is_cached and decision.is_suspect:
             self._cache.evict(instance_id)  # maybe stale: decide again on what storage says
@@ -293,6 +293,21 @@ class EpisodeRunner:
             return False
         self._inbox.settle(message, is_applied=is_applied)
         return True
+
+
+def _is_first_start(messages: list[ReceivedMessage]) -> bool:
+    """A first-time start (generation 0, first delivery) of an id never used before needs no history read.
+
+    If the id did have history after all (a reused sub-orchestration id), the
+    sentinel insert of the checkpoint fails with a conflict, the messages come
+    back with a higher dequeue count, and that attempt reads history as usual.
+    """
+    return any(
+        isinstance(message.data.event, ExecutionStarted)
+        and message.data.event.generation == 0
+        and message.dequeue_count == 1
+        for message in messages
+    )
 
 
 def _next_execution(

@@ -145,6 +145,12 @@ def threads(context):
     return [sync_thread, async_thread]
 
 
+def reuses_child_id(context):
+    first = yield context.call_sub_orchestrator("hello_sequence", instance_id=f"{context.instance_id}-child")
+    second = yield context.call_sub_orchestrator("hello_sequence", instance_id=f"{context.instance_id}-child")
+    return [first[0], second[0]]
+
+
 def registry() -> Registry:
     activities = {
         "say_hello": say_hello,
@@ -171,6 +177,7 @@ def registry() -> Registry:
         slow_once,
         busy_fan_out,
         threads,
+        reuses_child_id,
     ]
     return Registry(
         orchestrators={function.__name__: function for function in orchestrators},

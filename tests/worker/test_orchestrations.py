@@ -57,6 +57,11 @@ async def test_a_sub_orchestration_result_reaches_its_parent(running: Running) -
     assert status.output == {"child": ["Hello Tokyo!", "Hello Seattle!", "Hello London!"]}
 
 
+async def test_a_finished_sub_orchestration_id_can_be_used_again(running: Running) -> None:
+    status = await run_to_end(running, "reuses_child_id")
+    assert status.output == ["Hello Tokyo!", "Hello Tokyo!"]
+
+
 async def test_a_retried_activity_succeeds_on_its_third_attempt(running: Running) -> None:
     status = await run_to_end(running, "retried")
     assert status.runtime_status == Completed

@@ -70,9 +70,13 @@ async def test_three_workers_on_four_partitions_each_get_work(task_hub: TaskHub)
     for worker in workers:
         await worker.start()
     try:
-        await _wait_until(lambda: all(worker.owned_partitions for worker in workers))
-        owned = [partition for worker in workers for partition in worker.owned_partitions]
-        assert sorted(owned) == sorted(queue.name for queue in task_hub.control_queues)  # each exactly once
+        partitions = sorted(queue.name for queue in task_hub.control_queues)
+
+        def balanced() -> bool:  # every worker has work, and every partition exactly one owner
+            owned = [partition for worker in workers for partition in worker.owned_partitions]
+            return all(worker.owned_partitions for worker in workers) and sorted(owned) == partitions
+
+        await _wait_until(balanced)
     finally:
         for worker in workers:
             await worker.stop(timeout=5)

@@ -1,0 +1,50 @@
+"""The benchmark harness's plumbing at a tiny size: every workload runs and every reported field is there.
+
+Never asserts a timing: the figures depend on the machine. It asserts what a
+reader of the printed table and the JSON relies on: each workload completed,
+requests were counted by kind, the Azurite bound's driver issued exactly the
+planned requests, and each target has a verdict.
+"""
+
+from __future__ import annotations
+
+import json
+
+from bench.report import render, to_json
+from bench.runner import SPECS, run_all
+from bench.sizes import TINY
+
+WORKLOAD_FIELDS = {
+    "title",
+    "headline",
+    "runs",
+    "median",
+    "unit",
+    "units",
+    "requests",
+    "requests_total",
+    "requests_per_unit",
+    "bound",
+}
+
+
+async def test_every_workload_reports_every_field(tmp_path):
+    report = await run_all(TINY, quick=True, only=None, with_peer=False, profile_dir=None, azurite_debug_log=None)
+    document = json.loads(to_json(report))
+
+    assert set(document["workloads"]) == {spec.key for spec in SPECS}
+    for key, result in document["workloads"].items():
+        assert set(result) >= WORKLOAD_FIELDS, key
+        assert result["requests_total"] > 0, key
+        assert set(result["median"]) == set(result["runs"][0]), key
+        assert result["bound"]["mix_requests_per_second"] > 0, key
+        assert result["bound"]["counter_matches_plan"], key
+    hello = document["workloads"]["W1a"]
+    assert hello["units"] == TINY.w1_instances
+    assert {"queue.send", "queue.receive", "queue.delete", "table.batch"} <= set(hello["requests"])
+    assert hello["requests_per_unit"] == hello["requests_total"] / TINY.w1_instances
+    assert [target["id"] for target in document["targets"]] == [f"P{n}" for n in range(1, 8)]
+    assert all(isinstance(target["met"], bool) for target in document["targets"] if target["id"] != "P2")
+    printed = render(report)
+    assert all(f"{spec.key} " in printed for spec in SPECS)
+    assert "requests per orchestration" in printed
