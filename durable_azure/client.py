@@ -117,39 +117,26 @@ class DurableOrchestrationClient:
         return await self._start(orchestration_function_name, instance_id, input_text)
 
     async def _start(self, name: str, instance_id: str, input_text: str | None) -> str:
-        """Storage calls: read the Instances row, write it (insert, or If-Match replace), send one message."""
+        """Write the Pending row, then send the ExecutionStarted message.
+
+        Storage calls for a new id: one insert, one send. An id in use costs a
+        read, then an If-Match replace when its instance has finished.
+        """
         await self._ensure_hub()
-        existing = await self._hub.instances.get(instance_id)
-        if existing is not None and _is_active(existing.runtime_status):
-            raise InstanceAlreadyExistsError(
-                f"instance '{instance_id}' already exists and is {existing.runtime_status.name}",
-                instance_id=instance_id,
-            )
-        now = datetime.now(UTC)
-        start = ExecutionStarted(
-            timestamp=now,
-            orchestration_instance=OrchestrationInstance(instance_id=instance_id, execution_id=new_instance_id()),
-            name=name,
-            input=input_text,
-            generation=existing.generation + 1 if existing is not None else 0,
-        )
-        record = InstanceRecord(
-            instance_id=instance_id,
-            name=name,
-            runtime_status=OrchestrationStatus.Pending,
-            execution_id=start.orchestration_instance.execution_id,
-            input=input_text,
-            created_time=now,
-            last_updated_time=now,
-            generation=start.generation,
-            task_hub_name=self._hub.hub_name,
-        )
+        existing: InstanceRecord | None = None
+        start, record = _start_records(name, instance_id, input_text, self._hub.hub_name, generation=0)
         try:
-            new_etag = await self._hub.instances.create(record, etag=existing.etag if existing else None)
-        except ConcurrencyConflictError as error:
-            raise InstanceAlreadyExistsError(
-                f"instance '{instance_id}' was created by someone else at the same time", instance_id=instance_id
-            ) from error
+            new_etag = await self._hub.instances.create(record, etag=None)
+        except ConcurrencyConflictError:
+            existing = await self._hub.instances.get(instance_id)
+            if existing is not None and _is_active(existing.runtime_status):
+                raise InstanceAlreadyExistsError(
+                    f"instance '{instance_id}' already exists and is {existing.runtime_status.name}",
+                    instance_id=instance_id,
+                ) from None
+            generation = existing.generation + 1 if existing is not None else 0
+            start, record = _start_records(name, instance_id, input_text, self._hub.hub_name, generation=generation)
+            new_etag = await self._replace(record, existing)
         try:
             await self._hub.control_queue_for(instance_id).send(
                 MessageData(event=start, instance=start.orchestration_instance)
@@ -158,6 +145,15 @@ class DurableOrchestrationClient:
             await self._undo_start(existing, instance_id, new_etag)
             raise
         return instance_id
+
+    async def _replace(self, record: InstanceRecord, existing: InstanceRecord | None) -> str:
+        try:
+            return await self._hub.instances.create(record, etag=existing.etag if existing else None)
+        except ConcurrencyConflictError as error:
+            raise InstanceAlreadyExistsError(
+                f"instance '{record.instance_id}' was created by someone else at the same time",
+                instance_id=record.instance_id,
+            ) from error
 
     async def _undo_start(self, previous: InstanceRecord | None, instance_id: str, etag: str) -> None:
         """No message will ever start the row we wrote: remove it, or put the finished instance back."""
@@ -438,6 +434,32 @@ def _json_text(value: Any, what: str) -> str:
         return serialization.dumps(value)
     except TypeError as error:
         raise TypeError(f"{what} is not JSON-serializable: {error}") from error
+
+
+def _start_records(
+    name: str, instance_id: str, input_text: str | None, hub_name: str, *, generation: int
+) -> tuple[ExecutionStarted, InstanceRecord]:
+    """The start message's event and the Pending row, sharing one execution id and creation time."""
+    now = datetime.now(UTC)
+    start = ExecutionStarted(
+        timestamp=now,
+        orchestration_instance=OrchestrationInstance(instance_id=instance_id, execution_id=new_instance_id()),
+        name=name,
+        input=input_text,
+        generation=generation,
+    )
+    record = InstanceRecord(
+        instance_id=instance_id,
+        name=name,
+        runtime_status=OrchestrationStatus.Pending,
+        execution_id=start.orchestration_instance.execution_id,
+        input=input_text,
+        created_time=now,
+        last_updated_time=now,
+        generation=generation,
+        task_hub_name=hub_name,
+    )
+    return start, record
 
 
 def _is_active(status: OrchestrationStatus) -> bool:
