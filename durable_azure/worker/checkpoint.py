@@ -3,7 +3,9 @@
 1. send the outbound messages (activity requests, timers, events, child starts);
 2. append the new history rows, guarded by the sentinel row's ETag: this is the
    commit point; a conflict means another worker owns the instance now;
-3. update the Instances row (the query side).
+3. update the Instances row (the query side), unless the episode changed
+   nothing it shows (status, custom status, output): then `LastUpdatedTime`
+   keeps the time of the last visible change, and one write is saved.
 
 Deleting the consumed messages (step 4) is the caller's. A crash before 2
 re-runs the episode from the same messages, re-sending duplicates the
@@ -33,6 +35,7 @@ class Checkpoint:
     result: ExecutionResult
     outbound: list[OutboundMessage]
     now: datetime
+    is_instance_unchanged: bool = False  # the Instances row already shows this status and custom status
 
 
 async def write_checkpoint(hub: TaskHub, checkpoint: Checkpoint) -> str:
@@ -50,7 +53,8 @@ async def write_checkpoint(hub: TaskHub, checkpoint: Checkpoint) -> str:
         events=checkpoint.history[checkpoint.start_index :],
         etag=checkpoint.etag,
     )
-    await hub.instances.update(checkpoint.instance_id, **instance_columns(checkpoint))
+    if not checkpoint.is_instance_unchanged:
+        await hub.instances.update(checkpoint.instance_id, **instance_columns(checkpoint))
     return new_etag
 
 

@@ -62,6 +62,7 @@ class _Loaded:
     events: list[HistoryEvent]
     etag: str | None
     executor: OrchestrationExecutor | None
+    visible_state: tuple[object, str | None] | None = None
 
     @property
     def is_cached(self) -> bool:
@@ -115,7 +116,7 @@ class EpisodeRunner:
     async def _load(self, instance_id: str) -> _Loaded:
         cached = self._cache.get(instance_id)
         if cached is not None:
-            return _Loaded(cached.events, cached.etag, cached.executor)
+            return _Loaded(cached.events, cached.etag, cached.executor, cached.visible_state)
         history = await self._hub.history.load(instance_id)
         return _Loaded(list(history.events), history.etag, None)
 
@@ -155,6 +156,7 @@ class EpisodeRunner:
             if result.status == OrchestrationStatus.ContinuedAsNew:
                 outbound += self._continue_in_next_episode(instance_id, history, result, now)
         started = execution_started(history)
+        visible_state = (result.status, result.custom_status)
         checkpoint = Checkpoint(
             instance_id=instance_id,
             started=started,
@@ -164,6 +166,8 @@ class EpisodeRunner:
             result=result,
             outbound=outbound,
             now=now,
+            # The Instances row is the query side: rewrite it only when what it shows changes.
+            is_instance_unchanged=start_index > 0 and not result.is_done and visible_state == loaded.visible_state,
         )
         etag = await write_checkpoint(self._hub, checkpoint)
         await self._delete(decision.delete + decision.all_accepted)
@@ -211,7 +215,13 @@ class EpisodeRunner:
             self._cache.evict(instance_id)
             return
         execution_id = started.orchestration_instance.execution_id or ""
-        entry = CachedInstance(executor=executor, execution_id=execution_id, events=history, etag=etag)
+        entry = CachedInstance(
+            executor=executor,
+            execution_id=execution_id,
+            events=history,
+            etag=etag,
+            visible_state=(result.status, result.custom_status),
+        )
         self._cache.put(instance_id, entry)
 
     async def fail_instance(self, instance_id: str, reason: str) -> None:

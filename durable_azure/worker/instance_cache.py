@@ -28,6 +28,8 @@ class CachedInstance:
     execution_id: str
     events: list[HistoryEvent] = field(default_factory=list)
     etag: str | None = None
+    # What the Instances row shows (status, custom status), so an episode that changes neither skips the write.
+    visible_state: tuple[object, str | None] | None = None
 
 
 class InstanceCache:
