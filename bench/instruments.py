@@ -1,0 +1,141 @@
+"""Measurement hooks, installed in the bench process only: they observe the runtime, never change what it does.
+
+* `CompletionWatcher` wraps one task hub's `instances.update` (the write that
+  makes a status visible to clients), so a workload learns the moment an
+  instance is Running or finished without polling storage; polling would add
+  requests to the counts and its backoff would add latency to the timings.
+* `EngineTimer` wraps `OrchestrationExecutor.execute` (the replay engine) and
+  `EpisodeRunner.run` (one whole episode, storage included) at class level, to
+  record per-call CPU and wall time, and to let a workload wait until no
+  episode is in flight before it reads the request counter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from durable_azure.azure_storage import TaskHub
+from durable_azure.history import OrchestrationStatus
+from durable_azure.orchestration import OrchestrationExecutor
+from durable_azure.worker.episode import EpisodeRunner
+
+
+class BenchTimeoutError(RuntimeError):
+    """A workload did not finish in the time the harness allows it: the run is reported as failed."""
+
+
+class CompletionWatcher:
+    """Learns instance status changes from the worker's own Instances-table writes."""
+
+    def __init__(self, hub: TaskHub) -> None:
+        self._statuses: dict[str, OrchestrationStatus] = {}
+        self._changed = asyncio.Event()
+        original = hub.instances.update
+
+        async def update(instance_id: str, **columns: Any) -> None:
+            await original(instance_id, **columns)
+            status = columns.get("runtime_status")
+            if status is not None:
+                self._statuses[instance_id] = status
+                self._changed.set()
+
+        hub.instances.update = update  # an instance attribute: this hub only
+
+    def status(self, instance_id: str) -> OrchestrationStatus | None:
+        return self._statuses.get(instance_id)
+
+    async def wait_terminal(self, instance_ids: Iterable[str], timeout: float) -> None:
+        """Until every instance has a terminal status; raises BenchTimeoutError after `timeout` seconds."""
+        await self._wait(list(instance_ids), lambda status: status.is_terminal, timeout)
+
+    async def wait_running(self, instance_id: str, timeout: float) -> None:
+        """Until the instance's first episode committed (it is Running and waiting for something)."""
+        await self._wait([instance_id], lambda status: status == OrchestrationStatus.Running, timeout)
+
+    async def _wait(self, instance_ids: list[str], accept: Any, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            missing = [i for i in instance_ids if (s := self._statuses.get(i)) is None or not accept(s)]
+            if not missing:
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise BenchTimeoutError(f"{len(missing)} instance(s) not done after {timeout:g} s, e.g. {missing[0]}")
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 1.0))
+
+
+@dataclass(slots=True)
+class EngineCall:
+    """One `OrchestrationExecutor.execute` call: the replay engine's share of one episode."""
+
+    cpu_seconds: float
+    wall_seconds: float
+    history_length: int
+
+
+@dataclass(slots=True)
+class EngineTimer:
+    """Per-call engine CPU and per-episode wall time, and an in-flight episode count."""
+
+    engine_calls: list[EngineCall] = field(default_factory=list)
+    episode_seconds: list[float] = field(default_factory=list)
+    in_flight: int = 0
+
+    def reset(self) -> None:
+        self.engine_calls.clear()
+        self.episode_seconds.clear()
+
+    @property
+    def engine_cpu_seconds(self) -> float:
+        return sum(call.cpu_seconds for call in self.engine_calls)
+
+    async def wait_idle(self, timeout: float = 10.0) -> None:
+        """Until no episode is running, so its trailing message deletes are counted with the workload."""
+        deadline = time.monotonic() + timeout
+        while self.in_flight and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+        await asyncio.sleep(0.005)  # let deletes gathered by a just-finished episode's caller settle
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[EngineTimer]:
+        """Wrap the two class attributes for the duration of the block; restore them afterwards."""
+        original_execute = OrchestrationExecutor.execute
+        original_run = EpisodeRunner.run
+        timer = self
+
+        def execute(executor: OrchestrationExecutor, history: Any, new_events: Any) -> Any:
+            cpu_start, wall_start = time.thread_time(), time.perf_counter()
+            try:
+                return original_execute(executor, history, new_events)
+            finally:
+                timer.engine_calls.append(
+                    EngineCall(
+                        cpu_seconds=time.thread_time() - cpu_start,
+                        wall_seconds=time.perf_counter() - wall_start,
+                        history_length=len(history) + len(new_events),
+                    )
+                )
+
+        async def run(runner: EpisodeRunner, instance_id: str, messages: Any) -> None:
+            timer.in_flight += 1
+            start = time.perf_counter()
+            try:
+                await original_run(runner, instance_id, messages)
+            finally:
+                timer.in_flight -= 1
+                timer.episode_seconds.append(time.perf_counter() - start)
+
+        OrchestrationExecutor.execute = execute  # type: ignore[method-assign]
+        EpisodeRunner.run = run  # type: ignore[method-assign]
+        try:
+            yield self
+        finally:
+            OrchestrationExecutor.execute = original_execute  # type: ignore[method-assign]
+            EpisodeRunner.run = original_run  # type: ignore[method-assign]

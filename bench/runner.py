@@ -1,0 +1,179 @@
+"""Runs every workload several times, the Azurite bound for each mix, the DBOS peer; returns one JSON-able dict."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import platform
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import targets
+from bench.bound import measure_mix
+from bench.harness import bench_azurite
+from bench.instruments import EngineTimer
+from bench.peer import run_peer
+from bench.profiles import profile_workloads
+from bench.sizes import Sizes
+from bench.stats import median, median_counts, ratio
+from bench.workloads import Measurement, w1_latency, w1_throughput, w2_fan_out, w3_event_latency, w3_event_throughput
+from bench.workloads_long import w4_long_history, w5_idle
+
+Workload = Callable[[str, EngineTimer, Sizes], Awaitable[Measurement]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Spec:
+    """One workload: its function, title, headline figure, and whether the Azurite bound applies to it."""
+
+    key: str
+    title: str
+    function: Workload
+    headline: str
+    throughput: bool
+    repeated: bool = True
+
+
+SPECS = (
+    Spec(
+        key="W1a",
+        title="hello sequence, N at once",
+        function=w1_throughput,
+        headline="orchestrations_per_second",
+        throughput=True,
+    ),
+    Spec(key="W1b", title="hello sequence alone", function=w1_latency, headline="latency_median_ms", throughput=False),
+    Spec(key="W2", title="fan-out/fan-in", function=w2_fan_out, headline="activities_per_second", throughput=True),
+    Spec(key="W3a", title="event latency", function=w3_event_latency, headline="latency_median_ms", throughput=False),
+    Spec(
+        key="W3b",
+        title="events into one instance",
+        function=w3_event_throughput,
+        headline="events_per_second",
+        throughput=True,
+    ),
+    Spec(key="W4", title="long history", function=w4_long_history, headline="activities_per_second", throughput=True),
+    Spec(
+        key="W5",
+        title="idle worker",
+        function=w5_idle,
+        headline="idle_requests_per_minute",
+        throughput=False,
+        repeated=False,
+    ),
+)
+
+
+def _progress(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+async def _run_workload(spec: Spec, connection_string: str, timer: EngineTimer, sizes: Sizes) -> dict[str, Any]:
+    repeats = sizes.repeats if spec.repeated else 1
+    runs: list[Measurement] = []
+    for index in range(repeats):
+        started = time.perf_counter()
+        runs.append(await spec.function(connection_string, timer, sizes))
+        _progress(
+            f"{spec.key} run {index + 1}/{repeats}: {runs[-1].values[spec.headline]:.1f} {spec.headline} "
+            f"({time.perf_counter() - started:.1f} s)"
+        )
+    requests = median_counts([run.requests for run in runs])
+    total = median([sum(run.requests.values()) for run in runs])
+    names = list(runs[0].values)
+    return {
+        "title": spec.title,
+        "headline": spec.headline,
+        "runs": [run.values for run in runs],
+        "median": {name: median([run.values[name] for run in runs]) for name in names},
+        "unit": runs[0].unit,
+        "units": runs[0].units,
+        "requests": requests,
+        "requests_total": total,
+        "requests_per_unit": total / runs[0].units,
+    }
+
+
+async def _add_bound(result: dict[str, Any], spec: Spec, connection_string: str, sizes: Sizes) -> None:
+    rates = [
+        await measure_mix(connection_string, result["requests"], sizes.bound_requests, concurrency)
+        for concurrency in sizes.bound_concurrencies
+    ]
+    best = max(rates, key=lambda mix: mix.requests_per_second)
+    bound: dict[str, Any] = {
+        "mix_requests_per_second": best.requests_per_second,
+        "rates_by_concurrency": dict(
+            zip(sizes.bound_concurrencies, (m.requests_per_second for m in rates), strict=True)
+        ),
+        "counter_matches_plan": all(mix.counter_matches for mix in rates),
+    }
+    if spec.throughput:
+        bound["bound_units_per_second"] = best.requests_per_second / result["requests_per_unit"]
+        bound["fraction"] = ratio(result["median"][spec.headline], bound["bound_units_per_second"])
+    result["bound"] = bound
+
+
+def _add_peer(results: dict[str, dict[str, Any]], peer: dict[str, Any]) -> None:
+    for key, runs in peer.get("runs", {}).items():
+        ours = results.get(key)
+        if ours is None:
+            continue
+        peer_median = {name: median([run[name] for run in runs]) for name in runs[0]}
+        headline = ours["headline"]
+        ours["peer"] = {
+            "name": "DBOS Transact (SQLite)",
+            "runs": runs,
+            "median": peer_median,
+            "ratio": ratio(ours["median"][headline], peer_median.get(headline, float("nan"))),
+        }
+
+
+def _meta(sizes: Sizes, quick: bool) -> dict[str, Any]:
+    return {
+        "command": " ".join(["python -m bench", *sys.argv[1:]]),
+        "quick": quick,
+        "sizes": dataclasses.asdict(sizes),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "load_average_at_start": list(os.getloadavg()),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+async def run_all(
+    sizes: Sizes,
+    *,
+    quick: bool,
+    only: set[str] | None,
+    with_peer: bool,
+    profile_dir: Path | None,
+    azurite_debug_log: Path | None,
+) -> dict[str, Any]:
+    started = time.perf_counter()
+    report: dict[str, Any] = {"meta": _meta(sizes, quick)}
+    results: dict[str, dict[str, Any]] = {}
+    timer = EngineTimer()
+    with bench_azurite(azurite_debug_log) as azurite, timer.installed():
+        for spec in SPECS:
+            if only and spec.key not in only:
+                continue
+            results[spec.key] = await _run_workload(spec, azurite.connection_string, timer, sizes)
+            await _add_bound(results[spec.key], spec, azurite.connection_string, sizes)
+        if profile_dir is not None:
+            _progress(f"profiling W1a and W4 into {profile_dir}")
+            report["profiles"] = await profile_workloads(azurite.connection_string, timer, sizes, profile_dir)
+    if with_peer:
+        _progress("running the DBOS peer (W1-W3) in a subprocess")
+        peer = await asyncio.to_thread(run_peer, sizes, sizes.run_timeout_seconds * 3)
+        report["peer_error"] = peer.get("error")
+        _add_peer(results, peer)
+    report["workloads"] = results
+    report["targets"] = targets.evaluate(results)
+    report["meta"]["duration_seconds"] = time.perf_counter() - started
+    return report

@@ -1,0 +1,59 @@
+"""How big each workload is, for a full run and for `--quick`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sizes:
+    """Workload sizes and repetitions. The full sizes are the ones issue 5 names."""
+
+    repeats: int = 3
+    w1_instances: int = 200
+    w1_latency_samples: int = 15
+    w2_activities: int = 1000
+    w3_latency_samples: int = 8
+    w3_events: int = 300
+    w4_activities: int = 1000
+    w5_idle_seconds: float = 300.0
+    bound_requests: int = 800
+    bound_concurrencies: tuple[int, ...] = (16, 64)
+    # Generous ceilings that only stop a hung run; never part of any figure.
+    run_timeout_seconds: float = 600.0
+
+    def with_idle_seconds(self, seconds: float | None) -> Sizes:
+        return self if seconds is None else replace(self, w5_idle_seconds=seconds)
+
+    def with_repeats(self, repeats: int | None) -> Sizes:
+        return self if repeats is None else replace(self, repeats=repeats)
+
+
+FULL = Sizes()
+
+QUICK = Sizes(
+    repeats=2,
+    w1_instances=40,
+    w1_latency_samples=6,
+    w2_activities=200,
+    w3_latency_samples=3,
+    w3_events=60,
+    w4_activities=150,
+    w5_idle_seconds=20.0,
+    bound_requests=250,
+    run_timeout_seconds=120.0,
+)
+
+# The smoke test's size: exercises every code path in seconds.
+TINY = Sizes(
+    repeats=1,
+    w1_instances=5,
+    w1_latency_samples=2,
+    w2_activities=10,
+    w3_latency_samples=2,
+    w3_events=5,
+    w4_activities=10,
+    w5_idle_seconds=2.0,
+    bound_requests=60,
+    run_timeout_seconds=60.0,
+)

@@ -1,0 +1,84 @@
+"""Issue 5's targets P1-P7, compared with the measured medians and ratios (reported, never asserted in tests)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+# W4's per-episode engine time counts as flat when the last episodes' median is within this factor of the first's.
+FLAT_FACTOR = 1.5
+
+
+def _figure(results: dict[str, Any], key: str, *path: str) -> float:
+    node: Any = results.get(key, {})
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return math.nan
+        node = node[part]
+    return float(node)
+
+
+def _target(identifier: str, text: str, measured: str, met: bool | None) -> dict[str, Any]:
+    return {"id": identifier, "target": text, "measured": measured, "met": met}
+
+
+def _known(*values: float) -> bool:
+    return not any(math.isnan(value) for value in values)
+
+
+def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
+    per_orchestration = _figure(results, "W1a", "requests_per_unit")
+    w1_rate = _figure(results, "W1a", "median", "orchestrations_per_second")
+    w1_peer = _figure(results, "W1a", "peer", "median", "orchestrations_per_second")
+    w1_fraction = _figure(results, "W1a", "bound", "fraction")
+    w1_latency = _figure(results, "W1b", "median", "latency_median_ms")
+    w2_rate = _figure(results, "W2", "median", "activities_per_second")
+    w4_cpu = _figure(results, "W4", "median", "engine_cpu_seconds")
+    w4_first = _figure(results, "W4", "median", "engine_ms_first_episodes")
+    w4_last = _figure(results, "W4", "median", "engine_ms_last_episodes")
+    w4_queries = _figure(results, "W4", "requests", "table.query")
+    w3_rate = _figure(results, "W3b", "median", "events_per_second")
+    idle_rate = _figure(results, "W5", "median", "idle_requests_per_minute")
+    after_idle = _figure(results, "W5", "median", "start_after_idle_ms")
+    w4_queries = 0.0 if math.isnan(w4_queries) and _known(w4_cpu) else w4_queries
+    return [
+        _target(
+            "P1",
+            "<= 20 storage requests per W1 orchestration",
+            f"{per_orchestration:.1f}",
+            per_orchestration <= 20 if _known(per_orchestration) else None,
+        ),
+        _target(
+            "P2",
+            "W1 throughput >= DBOS's and >= 70 % of the Azurite bound",
+            f"{w1_rate:.1f}/s vs DBOS {w1_peer:.1f}/s; {w1_fraction:.0%} of bound",
+            w1_rate >= w1_peer and w1_fraction >= 0.7 if _known(w1_rate, w1_peer, w1_fraction) else None,
+        ),
+        _target(
+            "P3",
+            "W1 latency alone <= 100 ms median",
+            f"{w1_latency:.0f} ms",
+            w1_latency <= 100 if _known(w1_latency) else None,
+        ),
+        _target("P4", "W2 >= 250 activities/s", f"{w2_rate:.0f}/s", w2_rate >= 250 if _known(w2_rate) else None),
+        _target(
+            "P5",
+            f"W4 engine CPU <= 2 s, per-episode time flat (last <= {FLAT_FACTOR}x first), no reloads",
+            f"{w4_cpu:.2f} s; {w4_first:.3f} -> {w4_last:.3f} ms/episode; {w4_queries:.0f} history queries",
+            w4_cpu <= 2 and w4_last <= FLAT_FACTOR * w4_first and w4_queries <= 1
+            if _known(w4_cpu, w4_first, w4_last)
+            else None,
+        ),
+        _target(
+            "P6",
+            "W3(b) >= 200 events/s into one instance",
+            f"{w3_rate:.0f}/s",
+            w3_rate >= 200 if _known(w3_rate) else None,
+        ),
+        _target(
+            "P7",
+            "W5 <= 30 requests/min idle, start after idle <= 200 ms",
+            f"{idle_rate:.1f}/min; {after_idle:.0f} ms",
+            idle_rate <= 30 and after_idle <= 200 if _known(idle_rate, after_idle) else None,
+        ),
+    ]
