@@ -67,8 +67,13 @@ class RunningHub:
 
 
 @contextlib.asynccontextmanager
-async def running_hub(connection_string: str, timer: EngineTimer) -> AsyncIterator[RunningHub]:
-    """A started worker with default settings on a fresh hub; the client's one-off hub check is already done."""
+async def running_hub(
+    connection_string: str, timer: EngineTimer, *, start_worker: bool = True
+) -> AsyncIterator[RunningHub]:
+    """A worker with default settings on a fresh hub (started unless told not to; `run.worker.start()` later).
+
+    The client's one-off hub check is already done when this yields.
+    """
     account = StorageAccount.from_connection_string(connection_string)
     hub_name = f"Bench{uuid.uuid4().hex[:12]}"
     hub = TaskHub(account, hub_name)
@@ -76,7 +81,8 @@ async def running_hub(connection_string: str, timer: EngineTimer) -> AsyncIterat
     client = DurableOrchestrationClient(hub)
     watcher = CompletionWatcher(hub)
     try:
-        await worker.start()
+        if start_worker:
+            await worker.start()
         await client.get_status("bench-warm-up")  # the client creates-if-missing once; not part of any workload
         yield RunningHub(account=account, hub=hub, worker=worker, client=client, watcher=watcher, timer=timer)
     finally:

@@ -52,9 +52,11 @@ class DurableTaskSettings:
     max_concurrent_activity_functions: int = field(default_factory=_default_concurrency)
     max_concurrent_orchestrator_functions: int = field(default_factory=_default_concurrency)
     max_dequeue_count: int = 10
-    lease_interval: timedelta = timedelta(seconds=30)
-    lease_renew_interval: timedelta = timedelta(seconds=10)
-    lease_acquire_interval: timedelta = timedelta(seconds=10)
+    # Longer than DTFx's 30/10/10 s: an idle worker's lease traffic is most of its storage bill, and a dead
+    # worker's messages only come back after controlQueueVisibilityTimeout (5 min) anyway.
+    lease_interval: timedelta = timedelta(seconds=60)
+    lease_renew_interval: timedelta = timedelta(seconds=20)
+    lease_acquire_interval: timedelta = timedelta(seconds=30)
 
     @classmethod
     def from_host_json(

@@ -22,6 +22,7 @@ from azure.storage.blob.aio import BlobClient, BlobLeaseClient, ContainerClient
 
 from durable_azure.azure_storage.account import translate_storage_errors
 from durable_azure.azure_storage.names import TaskHubNames
+from durable_azure.azure_storage.presence import WORKERS_PREFIX
 from durable_azure.errors import ConfigurationError, LeaseLostError, StorageError
 
 logger = logging.getLogger(__name__)
@@ -76,6 +77,18 @@ class LeaseStore:
                 blob async for blob in self._container.list_blobs(name_starts_with=_LEASE_PREFIX, include=["metadata"])
             ]
         return list(await asyncio.gather(*(self._from_listing(blob) for blob in blobs)))
+
+    async def list_with_workers(self) -> tuple[list[PartitionLease], list[str]]:
+        """Partition leases and live workers (presence.py) from ONE list request, for the balancer's round."""
+        with translate_storage_errors("list leases"):
+            blobs = [blob async for blob in self._container.list_blobs(include=["metadata"])]
+        partitions = [blob for blob in blobs if blob.name.startswith(_LEASE_PREFIX)]
+        workers = sorted(
+            blob.name[len(WORKERS_PREFIX) :]
+            for blob in blobs
+            if blob.name.startswith(WORKERS_PREFIX) and blob.lease.status == "locked"
+        )
+        return list(await asyncio.gather(*(self._from_listing(blob) for blob in partitions))), workers
 
     async def _from_listing(self, blob: Any) -> PartitionLease:
         partition_id = blob.name[len(_LEASE_PREFIX) :]

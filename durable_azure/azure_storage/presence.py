@@ -22,7 +22,8 @@ from durable_azure.errors import LeaseLostError, StorageError
 
 logger = logging.getLogger(__name__)
 
-_PREFIX = "workers/"
+WORKERS_PREFIX = "workers/"
+_PREFIX = WORKERS_PREFIX
 
 
 class WorkerPresence:

@@ -124,8 +124,8 @@ class PartitionManager:
 
     async def balance_once(self) -> None:
         """One round: acquire free partitions up to our share, or hand one over if we hold too many."""
-        leases = await self._leases.list()
-        workers = set(await self._presence.live_workers()) | {self._owner}
+        leases, live_workers = await self._leases.list_with_workers()
+        workers = set(live_workers) | {self._owner}
         await self._drop_leases_owned_elsewhere(leases)
         share = math.ceil(len(leases) / len(workers))
         counts = Counter({worker: 0 for worker in workers})
