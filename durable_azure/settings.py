@@ -55,7 +55,7 @@ class DurableTaskSettings:
     # Longer than DTFx's 30/10/10 s: an idle worker's lease traffic is most of its storage bill, and a dead
     # worker's messages only come back after controlQueueVisibilityTimeout (5 min) anyway.
     lease_interval: timedelta = timedelta(seconds=60)
-    lease_renew_interval: timedelta = timedelta(seconds=20)
+    lease_renew_interval: timedelta = timedelta(seconds=30)
     lease_acquire_interval: timedelta = timedelta(seconds=30)
 
     @classmethod

@@ -32,7 +32,7 @@ def test_defaults_are_the_extensions_defaults() -> None:
         max_concurrent_orchestrator_functions=10 * cores,
         max_dequeue_count=10,
         lease_interval=timedelta(seconds=60),
-        lease_renew_interval=timedelta(seconds=20),
+        lease_renew_interval=timedelta(seconds=30),
         lease_acquire_interval=timedelta(seconds=30),
     )
 

@@ -76,7 +76,7 @@ class PartitionManager:
         await self.balance_once()
         self._tasks = [
             asyncio.create_task(self._loop(self.balance_once, self._timing.acquire_interval), name="lease-balance"),
-            asyncio.create_task(self._loop(self.renew_once, self._timing.renew_interval), name="lease-renew"),
+            asyncio.create_task(self._renew_loop(), name="lease-renew"),
         ]
 
     async def stop(self) -> None:
@@ -103,8 +103,26 @@ class PartitionManager:
             except StorageError as error:
                 logger.warning("lease.loop_error step=%s error=%s", step.__name__, error)
 
-    async def renew_once(self) -> None:
-        await self._renew_presence()
+    async def _renew_loop(self) -> None:
+        """Renew every renew interval; after a failed renewal, try again within seconds, not a whole interval."""
+        interval = self._timing.renew_interval
+        while not self._stopping.is_set():
+            try:
+                await asyncio.wait_for(self._stopping.wait(), timeout=interval)
+                return
+            except TimeoutError:
+                pass
+            is_renewed = await self.renew_once()
+            interval = self._timing.renew_interval if is_renewed else min(5.0, self._timing.renew_interval)
+
+    async def renew_once(self) -> bool:
+        """Renew presence and every owned lease; False when some renewal failed for a reason other than loss."""
+        try:
+            await self._renew_presence()
+        except StorageError as error:
+            logger.warning("worker.presence_renew_failed error=%s", error)
+            return False
+        is_renewed = True
         for partition_id, lease in list(self._owned.items()):
             try:
                 self._owned[partition_id] = await self._leases.renew(lease)
@@ -112,8 +130,10 @@ class PartitionManager:
                 logger.warning("lease.lost partition=%s", partition_id)
                 if self._owned.pop(partition_id, None) is not None:
                     await self._on_released(partition_id)
-            except StorageError as error:  # as DTFx: not proof of loss; try again next round
+            except StorageError as error:  # as DTFx: not proof of loss; try again soon
                 logger.warning("lease.renew_failed partition=%s error=%s", partition_id, error)
+                is_renewed = False
+        return is_renewed
 
     async def _renew_presence(self) -> None:
         try:

@@ -1,8 +1,9 @@
 """Idle polling with backoff, woken at once when this process enqueued work.
 
-A queue poller that finds nothing waits a little longer each time (50 ms up to
-`maxQueuePollingInterval`, as DTFx's BackoffPollingHelper does, with jitter),
-which keeps an idle worker cheap. The cost of that backoff is latency for work
+A queue poller that finds nothing waits longer each time (50 ms, x4 per empty
+poll, up to `maxQueuePollingInterval`, with jitter), which keeps an idle worker
+cheap: DTFx doubles, which costs about twice the polls before an idle queue
+reaches the maximum. The cost of that backoff is latency for work
 that arrives while the poller sleeps; when the work was enqueued by this same
 process we know about it, so `wake()` cuts the sleep short.
 """
@@ -14,7 +15,7 @@ import random
 
 
 class BackoffPoller:
-    def __init__(self, *, minimum: float = 0.05, maximum: float = 30.0, factor: float = 2.0):
+    def __init__(self, *, minimum: float = 0.05, maximum: float = 30.0, factor: float = 4.0):
         if minimum <= 0 or maximum < minimum or factor < 1:
             raise ValueError("invalid polling backoff")
         self._minimum = minimum
