@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gzip
+from collections.abc import Collection
 from urllib.parse import quote, unquote
 
 from azure.core.exceptions import ResourceNotFoundError
@@ -51,12 +52,13 @@ class LargeMessageStore:
             data = await downloader.readall()
         return gzip.decompress(data).decode("utf-8")
 
-    async def delete_prefix(self, prefix: str) -> int:
-        """Delete every blob whose name starts with `prefix`; returns how many were deleted."""
+    async def delete_prefix(self, prefix: str, *, keep: Collection[str] = ()) -> int:
+        """Delete every blob whose name starts with `prefix`, except those in `keep`; returns how many."""
         with translate_storage_errors("list large message blobs", prefix=prefix):
             names = [blob.name async for blob in self._container.list_blobs(name_starts_with=prefix)]
-        await asyncio.gather(*(self._delete(name) for name in names))
-        return len(names)
+        doomed = [name for name in names if name not in keep]
+        await asyncio.gather(*(self._delete(name) for name in doomed))
+        return len(doomed)
 
     async def _delete(self, blob_name: str) -> None:
         with (

@@ -160,6 +160,7 @@ class HistoryTable:
         ConcurrencyConflictError (409/412) when another writer got there first;
         batches already committed by this call stay committed, as in DTFx.
         """
+        replaces_history = start_index == 0 and etag is not None
         rows = [await self._row(instance_id, execution_id, start_index + offset, e) for offset, e in enumerate(events)]
         batches = _split_batches(rows)
         new_etag = ""
@@ -167,6 +168,9 @@ class HistoryTable:
             is_last = number == len(batches) - 1
             new_etag = await self._commit_batch(instance_id, execution_id, batch, etag, is_last=is_last)
             etag = new_etag
+        if replaces_history:  # continue-as-new or a replaced instance: the old generation's blobs are orphans now
+            kept = {value for row in rows for key, value in row.items() if key.endswith(BLOB_NAME_SUFFIX)}
+            await self._large_messages.delete_prefix(f"{escape_key(instance_id)}/history-", keep=kept)
         return new_etag
 
     async def _row(self, instance_id: str, execution_id: str, index: int, event: HistoryEvent) -> dict[str, Any]:

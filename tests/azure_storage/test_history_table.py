@@ -130,3 +130,26 @@ async def test_delete_removes_rows_and_blobs(task_hub: TaskHub, storage_account:
     assert (loaded.events, loaded.etag, loaded.execution_id) == ([], None, None)
     container = storage_account.blob_service.get_container_client(task_hub.names.large_messages_container)
     assert [blob.name async for blob in container.list_blobs()] == []
+
+
+async def test_a_new_generation_deletes_the_blobs_only_the_old_one_used(
+    task_hub: TaskHub, storage_account: StorageAccount
+) -> None:
+    def generation(execution_id: str, size: int) -> list[HistoryEvent]:
+        events = _history("cycle", execution_id, 1)
+        events[0] = ExecutionStarted(
+            orchestration_instance=OrchestrationInstance(instance_id="cycle", execution_id=execution_id),
+            input=json.dumps("x" * size),
+        )
+        return events
+
+    container = storage_account.blob_service.get_container_client(task_hub.names.large_messages_container)
+    etag = await task_hub.history.append(
+        "cycle", execution_id="g1", start_index=0, events=generation("g1", 40_000), etag=None
+    )
+    first_blobs = [blob.name async for blob in container.list_blobs()]
+    assert len(first_blobs) == 1
+    await task_hub.history.append("cycle", execution_id="g2", start_index=0, events=generation("g2", 50_000), etag=etag)
+    second_blobs = [blob.name async for blob in container.list_blobs()]
+    assert len(second_blobs) == 1 and second_blobs != first_blobs  # the first generation's blob is gone
+    assert (await task_hub.history.load("cycle")).events[0].input == json.dumps("x" * 50_000)
