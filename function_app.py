@@ -1,14 +1,54 @@
 """Sample Durable Functions app, written as for Azure Durable Functions (Python v2 model).
 
 Only the import differs from an Azure Durable Functions app: `import durable_azure as df`.
-Start the worker with `./run.sh`, then `./run.sh start-new --function-name hello_sequence`.
+Run it with `./run.sh start` and follow the README's Quickstart: every function below has a `curl` there.
 """
 
+import json
 from datetime import timedelta
+
+import azure.functions as func
 
 import durable_azure as df
 
-app = df.DFApp()
+app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+
+# -- HTTP starters --
+
+
+@app.route(route="orchestrators/{functionName}", methods=["POST"])
+@app.durable_client_input(client_name="client")
+async def http_start(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    """Start any orchestrator (JSON body = its input) and answer 202 with the check-status links."""
+    body = req.get_body()
+    client_input = json.loads(body) if body else None
+    instance_id = await client.start_new(req.route_params["functionName"], None, client_input)
+    return client.create_check_status_response(req, instance_id)
+
+
+@app.route(route="node-style/start", methods=["POST"])
+@app.generic_output_binding(arg_name="starter", type="orchestrationClient")
+def node_style_start(req: func.HttpRequest, starter: func.Out[str]) -> func.HttpResponse:
+    """Start orchestrations the way a Node app does: set the output binding to [{FunctionName, Input, InstanceId}].
+
+    The request body is passed through as the payload, so try a list of several starts, or a bad one.
+    """
+    starter.set(req.get_body().decode())
+    return func.HttpResponse("Started.", status_code=202)
+
+
+@app.route(route="status/{instanceId}", methods=["GET"])
+@app.durable_client_input(client_name="client")
+async def get_status(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    """The status of one instance, through the durableClient input binding (404 when it does not exist)."""
+    status = await client.get_status(req.route_params["instanceId"])
+    if not status:
+        return func.HttpResponse("No such instance.", status_code=404)
+    return func.HttpResponse(json.dumps(status.to_json()), mimetype="application/json")
+
+
+# -- orchestrations --
 
 
 @app.orchestration_trigger(context_name="context")
@@ -41,11 +81,11 @@ def square(number: int) -> int:
 
 @app.orchestration_trigger(context_name="context")
 def approval(context: df.DurableOrchestrationContext):
-    """Human interaction: wait for an "Approval" event, or give up after a day.
+    """Human interaction: wait for an "Approval" event (true or false), or time out.
 
-    Raise the event with the client's raise_event(instance_id, "Approval", true).
+    Input: the timeout in seconds (default one day).
     """
-    deadline = context.current_utc_datetime + timedelta(days=1)
+    deadline = context.current_utc_datetime + timedelta(seconds=context.get_input() or 86400)
     timeout = context.create_timer(deadline)
     approval_event = context.wait_for_external_event("Approval")
     winner = yield context.task_any([approval_event, timeout])
@@ -53,6 +93,15 @@ def approval(context: df.DurableOrchestrationContext):
         timeout.cancel()
         return "approved" if approval_event.result else "rejected"
     return "timed out"
+
+
+@app.orchestration_trigger(context_name="context")
+def long_running(context: df.DurableOrchestrationContext):
+    """A job that checks in every minute for a day: terminate, suspend or resume it."""
+    for step in range(24 * 60):
+        context.set_custom_status({"step": step})
+        yield context.create_timer(context.current_utc_datetime + timedelta(minutes=1))
+    return "finished"
 
 
 @app.orchestration_trigger(context_name="context")

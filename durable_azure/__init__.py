@@ -17,6 +17,7 @@ if TYPE_CHECKING:
         ConcurrencyConflictError,
         ConfigurationError,
         DurableAzureError,
+        FunctionInvocationError,
         InstanceAlreadyExistsError,
         InstanceCompletedError,
         InstanceError,
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
         TaskFailedError,
         WaitTimeoutError,
     )
-    from durable_azure.functions import Blueprint, DFApp
+    from durable_azure.functions import Blueprint, DFApp, Orchestrator
     from durable_azure.orchestration import DurableOrchestrationContext, RetryOptions
     from durable_azure.settings import DurableTaskSettings
 
@@ -49,6 +50,7 @@ __all__ = [
     "DurableOrchestrationContext",
     "DurableOrchestrationStatus",
     "DurableTaskSettings",
+    "FunctionInvocationError",
     "InstanceAlreadyExistsError",
     "InstanceCompletedError",
     "InstanceError",
@@ -61,6 +63,7 @@ __all__ = [
     "NonDeterminismError",
     "OrchestrationError",
     "OrchestrationRuntimeStatus",
+    "Orchestrator",
     "OrchestratorNotFoundError",
     "RetryOptions",
     "StorageError",
@@ -71,6 +74,7 @@ __all__ = [
 _MODULE_OF: dict[str, str] = {
     "DFApp": "durable_azure.functions",
     "Blueprint": "durable_azure.functions",
+    "Orchestrator": "durable_azure.functions",
     "DurableOrchestrationContext": "durable_azure.orchestration",
     "RetryOptions": "durable_azure.orchestration",
     "DurableOrchestrationClient": "durable_azure.client",

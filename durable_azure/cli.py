@@ -36,6 +36,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("worker", parents=[app_options], help="run the orchestrations and activities of the app")
+    start = commands.add_parser(
+        "start", parents=[app_options], help="run the app as `func start` does: HTTP triggers, management API, worker"
+    )
+    start.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    start.add_argument("--port", type=_port, default=7071, help="port to listen on (default: 7071)")
+    start.add_argument("--no-worker", action="store_true", help="serve HTTP only; run `durable-azure worker` apart")
+    keys = commands.add_parser("keys", parents=[app_options], help="print the host keys (created if missing)")
+    keys.add_argument("--key", help="print only this key's value: master, a function key name or a system key name")
     start_new = commands.add_parser("start-new", parents=[app_options], help="start an orchestration instance")
     start_new.add_argument("--function-name", required=True, help="orchestrator name")
     start_new.add_argument("--id", help="instance id (default: a new random id)")
@@ -110,6 +118,34 @@ def _run_worker(arguments: argparse.Namespace) -> int:
     registry = load_function_app(environment.app_dir).build_registry()
     with local_storage(environment):
         asyncio.run(run_worker(environment, registry))
+    return 0
+
+
+def _start_host(arguments: argparse.Namespace) -> int:
+    from durable_azure.functions.host import HostOptions, run_host
+
+    options = HostOptions(
+        app_dir=arguments.app_dir, host=arguments.host, port=arguments.port, run_worker=not arguments.no_worker
+    )
+    run_host(options)
+    return 0
+
+
+def _keys(arguments: argparse.Namespace) -> int:
+    from durable_azure.functions.environment import load_app_environment, local_storage
+    from durable_azure.functions.keys import keys_document, load_app_keys
+
+    environment = load_app_environment(arguments.app_dir)
+    with local_storage(environment):
+        loaded = asyncio.run(load_app_keys(environment.connection_string, environment.app_dir))
+    document = keys_document(loaded)
+    if arguments.key is None:
+        _print_json(document)
+        return 0
+    named = {"master": document["masterKey"], **document["functionKeys"], **document["systemKeys"]}
+    if arguments.key not in named:
+        raise ConfigurationError(f"no key named {arguments.key!r} (known: {', '.join(named)})")
+    print(named[arguments.key])
     return 0
 
 
@@ -222,6 +258,12 @@ def _utc_datetime(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number (1-65535): {text!r}")
+    return int(text)
+
+
 def _runtime_statuses(text: str) -> list[Any]:
     from durable_azure.status import OrchestrationRuntimeStatus
 
@@ -277,6 +319,8 @@ def _print_json(value: Any) -> None:
 
 _COMMANDS = {
     "worker": _run_worker,
+    "start": _start_host,
+    "keys": _keys,
     "start-new": _start_new,
     "get-runtime-status": _get_runtime_status,
     "wait": _wait,

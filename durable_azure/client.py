@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
-from durable_azure import serialization
+from durable_azure import client_binding, serialization
 from durable_azure.azure_storage import InstanceRecord, MessageData, StorageAccount, TaskHub
 from durable_azure.errors import (
     ConcurrencyConflictError,
@@ -46,6 +46,7 @@ from durable_azure.history import (
     OrchestrationStatus,
 )
 from durable_azure.history_view import history_json
+from durable_azure.http_payloads import HttpPayloadsMixin, ManagementLinks
 from durable_azure.instance_ids import MAX_INSTANCE_ID_LENGTH, new_instance_id, validate_instance_id
 from durable_azure.maintenance import purge_instance, rewind_instance
 from durable_azure.status import (
@@ -77,14 +78,35 @@ class ClientState(enum.Enum):
     CLOSED = "closed"
 
 
-class DurableOrchestrationClient:
-    """Async client of one task hub. Use `async with` (or `close()`) to release its connections."""
+class DurableOrchestrationClient(HttpPayloadsMixin):
+    """Async client of one task hub. Use `async with` (or `close()`) to release its connections.
 
-    def __init__(self, task_hub: TaskHub, *, owns_account: bool = False):
+    `task_hub` may also be the JSON string of a durableClient binding (function.json apps write
+    `DurableOrchestrationClient(starter)`): the client then shares the invocation's connections.
+    `management` holds the host's HTTP management links, which the check-status helpers need.
+    """
+
+    def __init__(
+        self, task_hub: TaskHub | str, *, owns_account: bool = False, management: ManagementLinks | None = None
+    ):
+        self._hub_ready = False
+        if isinstance(task_hub, str):
+            source = client_binding.resolve(task_hub)
+            task_hub, management, owns_account = source._hub, source.management, False
+            self._hub_ready = source._hub_ready
         self._hub = task_hub
         self._owns_account = owns_account
         self._state = ClientState.OPEN
-        self._hub_ready = False
+        self.management = management
+
+    def with_management(self, management: ManagementLinks | None) -> DurableOrchestrationClient:
+        """A client on the same task hub and connections whose HTTP helpers use `management`.
+
+        Closing it closes nothing shared: the host hands one to each invocation.
+        """
+        view = DurableOrchestrationClient(self._hub, management=management)
+        view._hub_ready = self._hub_ready
+        return view
 
     @classmethod
     def from_connection_string(

@@ -19,6 +19,7 @@ This module imports nothing from the project, so any layer may import it.
     │   ├── InstanceRunningError      the instance is still active (e.g. purge refused)
     │   └── InstanceNotFailedError    rewind of an instance that is not Failed
     ├── WaitTimeoutError              wait_for_completion gave up (also a TimeoutError)
+    ├── FunctionInvocationError       a function's invocation failed (bad output binding value, ...)
     └── ConfigurationError            bad host.json, task hub name, settings or input
 
 Interrupts that user code must not swallow derive from `BaseException` (see
@@ -113,3 +114,11 @@ class WaitTimeoutError(DurableAzureError, TimeoutError):
 
 class ConfigurationError(DurableAzureError, ValueError):
     """Invalid configuration or argument, detected before anything was written."""
+
+
+class FunctionInvocationError(DurableAzureError):
+    """One invocation of a user function failed in a way its caller should see (HTTP 500 with this message).
+
+    Raised for a bad output-binding value (e.g. an orchestration-client payload missing `FunctionName`) or a
+    return value that is not an HTTP response; nothing the invocation asked for has been started.
+    """

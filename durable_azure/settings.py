@@ -285,3 +285,22 @@ def _setting_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return value if isinstance(value, str) else json.dumps(value)
+
+
+DEFAULT_ROUTE_PREFIX = "api"
+
+
+def load_http_route_prefix(app_dir: Path) -> str:
+    """host.json `extensions.http.routePrefix` (default "api"; "" serves HTTP triggers at the site root)."""
+    path = Path(app_dir) / HOST_JSON
+    if not path.exists():
+        return DEFAULT_ROUTE_PREFIX
+    data = _read_json_file(path)
+    extensions = _section(data, "extensions", "extensions") if isinstance(data, Mapping) else {}
+    http = _section(extensions, "http", "extensions.http")
+    value = _get_case_insensitive(http, "routePrefix")
+    if value is None:
+        return DEFAULT_ROUTE_PREFIX
+    if not isinstance(value, str):
+        raise ConfigurationError(f"{path}: extensions.http.routePrefix must be a string, got {value!r}")
+    return value.strip("/")

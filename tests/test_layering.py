@@ -30,6 +30,8 @@ LAYER_ORDER: dict[str, int] = {
     "worker": 3,
     "client": 4,
     "history_view": 4,
+    "http_payloads": 4,
+    "client_binding": 4,
     "instance_ids": 4,
     "maintenance": 4,
     "rewind": 4,

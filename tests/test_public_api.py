@@ -42,6 +42,8 @@ EXPECTED_PUBLIC_NAMES = {
     "InstanceNotFailedError",
     "WaitTimeoutError",
     "ConfigurationError",
+    "FunctionInvocationError",
+    "Orchestrator",
 }
 
 

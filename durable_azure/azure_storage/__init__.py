@@ -22,9 +22,11 @@ from durable_azure.azure_storage.names import (
 )
 from durable_azure.azure_storage.presence import WorkerPresence
 from durable_azure.azure_storage.queues import ReceivedMessage, TaskHubQueue
+from durable_azure.azure_storage.secrets import SECRETS_CONTAINER, SecretsStore
 from durable_azure.azure_storage.task_hub import TaskHub
 
 __all__ = [
+    "SECRETS_CONTAINER",
     "HistoryTable",
     "InstancePage",
     "InstanceRecord",
@@ -36,6 +38,7 @@ __all__ = [
     "PartitionLease",
     "ReceivedMessage",
     "RequestCounter",
+    "SecretsStore",
     "StorageAccount",
     "TaskHub",
     "TaskHubNames",

@@ -52,9 +52,9 @@ def test_app_may_import_its_sibling_modules(tmp_path: Path) -> None:
     assert set(load_function_app(tmp_path).build_registry().activities) == {"greet"}
 
 
-def test_the_sample_app_loads_with_its_four_orchestrators() -> None:
+def test_the_sample_app_loads_with_its_five_orchestrators() -> None:
     registry = load_function_app(REPOSITORY).build_registry()
-    assert set(registry.orchestrators) == {"hello_sequence", "fan_out_fan_in", "approval", "countdown"}
+    assert set(registry.orchestrators) == {"hello_sequence", "fan_out_fan_in", "approval", "long_running", "countdown"}
     assert set(registry.activities) == {"say_hello", "square"}
     assert registry.activities["say_hello"].function("Tokyo") == "Hello Tokyo!"
 

@@ -1,0 +1,62 @@
+"""The durableClient binding as a JSON string, for function.json apps that build their own client.
+
+A v1 app receives its client binding as a string and writes `client = df.DurableOrchestrationClient(starter)`,
+as with azure.durable_functions. The string has the extension's shape (taskHubName, managementUrls with the
+`INSTANCEID` placeholder, ...) plus a `durableAzureBindingId` that names a live entry here: the task hub
+and management links of the invocation. The host registers the entry for the length of one invocation
+and releases it afterwards, so a client built from the string shares the host's storage connections.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from durable_azure.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from durable_azure.client import DurableOrchestrationClient
+
+BINDING_ID_FIELD = "durableAzureBindingId"
+INSTANCE_ID_PLACEHOLDER = "INSTANCEID"
+
+
+_live_bindings: dict[str, DurableOrchestrationClient] = {}
+
+
+def register(client: DurableOrchestrationClient, *, connection_name: str) -> tuple[str, str]:
+    """Make `client` reachable from a string; returns (binding id for `release`, the binding JSON)."""
+    binding_id = uuid.uuid4().hex
+    _live_bindings[binding_id] = client
+    management = client.management
+    document: dict[str, Any] = {
+        "taskHubName": client.task_hub_name,
+        "connectionName": connection_name,
+        "creationUrls": {},
+        "managementUrls": management.payload(INSTANCE_ID_PLACEHOLDER) if management else {},
+        "rpcBaseUrl": None,
+        BINDING_ID_FIELD: binding_id,
+    }
+    return binding_id, json.dumps(document)
+
+
+def release(binding_id: str) -> None:
+    _live_bindings.pop(binding_id, None)
+
+
+def resolve(binding_json: str) -> DurableOrchestrationClient:
+    """The live client a binding string names. Raises ConfigurationError for a string that names none."""
+    try:
+        document = json.loads(binding_json)
+        binding_id = document[BINDING_ID_FIELD]
+    except (ValueError, TypeError, KeyError) as error:
+        raise ConfigurationError(
+            "DurableOrchestrationClient(str) takes the value of a durableClient binding; got something else"
+        ) from error
+    binding = _live_bindings.get(binding_id)
+    if binding is None:
+        raise ConfigurationError(
+            "this durableClient binding belongs to an invocation that has finished; use it only during that call"
+        )
+    return binding

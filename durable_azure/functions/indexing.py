@@ -1,0 +1,190 @@
+"""Index an app folder: its HTTP functions for the host, its orchestrators and activities for the worker.
+
+Two layouts load, as under the Functions host: the Python v2 model (function_app.py with a `DFApp`) and
+the v1 model (one folder per function with function.json and __init__.py, see `v1.py`). Both end in the
+same `AppIndex`, whose bindings are read from the same JSON shape (function.json's, which the v2
+decorators also produce), so the host invokes a v1 function exactly as a v2 one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import azure.functions as func
+
+from durable_azure.errors import ConfigurationError
+from durable_azure.functions.loader import APP_FILE, load_function_app
+from durable_azure.functions.urls import ManagementUrls
+from durable_azure.worker.registry import Registry
+
+if TYPE_CHECKING:
+    from durable_azure.client import DurableOrchestrationClient
+
+HTTP_TRIGGER = "httpTrigger"
+RETURN_BINDING_NAME = "$return"
+ANONYMOUS, FUNCTION, ADMIN = "anonymous", "function", "admin"
+AUTH_LEVELS = (ANONYMOUS, FUNCTION, ADMIN)
+
+
+class ProgrammingModel(enum.Enum):
+    """Decides how a client binding is handed over: v2 passes the client, v1 its JSON string."""
+
+    V1 = "v1"
+    V2 = "v2"
+
+
+class BindingDirection(enum.Enum):
+    IN = "in"
+    OUT = "out"
+    INOUT = "inout"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BindingSpec:
+    """One binding of a function, as function.json (or the v2 decorators) declare it."""
+
+    name: str
+    type: str
+    direction: BindingDirection
+    task_hub: str | None = None
+    connection_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpFunction:
+    """An HTTP-triggered function the host serves at `/api/{route}`."""
+
+    name: str
+    route: str
+    """Route template without the /api prefix, e.g. "orchestrators/{functionName}"."""
+    methods: tuple[str, ...]
+    """Upper-case HTTP methods; empty means all."""
+    auth_level: str
+    """"anonymous", "function" or "admin"."""
+    function: Callable[..., Any]
+    trigger_name: str
+    """The parameter that receives the HttpRequest."""
+    bindings: tuple[BindingSpec, ...]
+    """Every other binding, including `$return` and client bindings."""
+    model: ProgrammingModel = ProgrammingModel.V2
+    orchestrator_names: frozenset[str] | None = None
+    """Lower-case names of the app's orchestrators: an output-binding start of another name is refused."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AppIndex:
+    http_functions: list[HttpFunction]
+    registry: Registry
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvocationServices:
+    """What the host gives each invocation."""
+
+    client: DurableOrchestrationClient
+    """A client for the app's own task hub and connection."""
+    client_for: Callable[[str | None, str | None], Awaitable[DurableOrchestrationClient]]
+    """(task_hub, connection_name) -> a client; for bindings that name another hub or connection."""
+    management: ManagementUrls
+    """The app's management links; the bindings derive other hubs' links from it."""
+
+
+def index_app(app_dir: Path) -> AppIndex:
+    """Index a v2 app (function_app.py) or, when there is none, a v1 app (function.json folders).
+
+    Raises ConfigurationError (one line) when the folder holds neither, an import fails, a function.json
+    is malformed, or a binding is unusable.
+    """
+    app_dir = Path(app_dir).resolve()
+    if (app_dir / APP_FILE).is_file():
+        return _index_v2(app_dir)
+    from durable_azure.functions import v1
+
+    if v1.has_function_folders(app_dir):
+        return v1.index_v1_app(app_dir)
+    raise ConfigurationError(
+        f"no {APP_FILE} and no function folders (*/function.json) in {app_dir}: "
+        "run in your function app's folder or pass --app-dir"
+    )
+
+
+def _index_v2(app_dir: Path) -> AppIndex:
+    app = load_function_app(app_dir)
+    registry = app.build_registry()
+    http_functions = []
+    for function in app.get_functions():
+        bindings = [binding.get_dict_repr() for binding in function.get_bindings()]
+        http_function = http_function_from_bindings(
+            function.get_function_name(), function.get_user_function(), bindings, ProgrammingModel.V2
+        )
+        if http_function is not None:
+            http_functions.append(http_function)
+    return app_index(http_functions, registry)
+
+
+def app_index(http_functions: list[HttpFunction], registry: Registry) -> AppIndex:
+    """The index, with each HTTP function told the app's orchestrator names."""
+    names = frozenset(name.lower() for name in registry.orchestrators)
+    functions = [dataclasses.replace(function, orchestrator_names=names) for function in http_functions]
+    return AppIndex(http_functions=functions, registry=registry)
+
+
+def http_function_from_bindings(
+    name: str, function: Callable[..., Any], bindings: list[Mapping[str, Any]], model: ProgrammingModel
+) -> HttpFunction | None:
+    """The HttpFunction of a function whose bindings (function.json shape) have an httpTrigger; else None."""
+    triggers = [binding for binding in bindings if _text(binding.get("type")).lower() == HTTP_TRIGGER.lower()]
+    if not triggers:
+        return None
+    trigger = triggers[0]
+    methods = tuple(_text(method).upper() for method in trigger.get("methods") or ())
+    return HttpFunction(
+        name=name,
+        route=(trigger.get("route") or name).strip("/"),
+        methods=methods,
+        auth_level=_auth_level(name, trigger.get("authLevel")),
+        function=function,
+        trigger_name=trigger["name"],
+        bindings=tuple(binding_spec(name, binding) for binding in bindings if binding is not trigger),
+        model=model,
+    )
+
+
+def binding_spec(function_name: str, binding: Mapping[str, Any]) -> BindingSpec:
+    """One binding from its function.json object; ConfigurationError naming the function when malformed."""
+    name, binding_type = binding.get("name"), binding.get("type")
+    if not isinstance(name, str) or not isinstance(binding_type, str):
+        raise ConfigurationError(f"function {function_name!r}: every binding needs a string 'name' and 'type'")
+    try:
+        direction = BindingDirection(_text(binding.get("direction", "in")).lower())
+    except ValueError:
+        raise ConfigurationError(
+            f"function {function_name!r}: binding {name!r} has direction {binding.get('direction')!r}; "
+            "expected in, out or inout"
+        ) from None
+    return BindingSpec(
+        name=name,
+        type=binding_type,
+        direction=direction,
+        task_hub=binding.get("taskHub"),
+        connection_name=binding.get("connectionName"),
+    )
+
+
+def _auth_level(function_name: str, level: Any) -> str:
+    text = _text(level if level is not None else func.AuthLevel.FUNCTION).lower()
+    if text not in AUTH_LEVELS:
+        raise ConfigurationError(f"function {function_name!r}: authLevel {level!r} is not one of {AUTH_LEVELS}")
+    return text
+
+
+def _text(value: Any) -> str:
+    """Enum members (AuthLevel, HttpMethod, BindingDirection) print as their value or name, like function.json."""
+    if isinstance(value, enum.Enum):
+        return str(value.value) if isinstance(value.value, str) else value.name
+    return str(value)
