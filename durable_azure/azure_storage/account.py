@@ -23,6 +23,7 @@ from azure.data.tables.aio import TableServiceClient
 from azure.storage.blob.aio import BlobServiceClient
 from azure.storage.queue.aio import QueueServiceClient
 
+from durable_azure.azure_storage.queue_wire import QueueWire
 from durable_azure.errors import (
     ConcurrencyConflictError,
     ConfigurationError,
@@ -197,6 +198,11 @@ def _normalize_connection_string(connection_string: str) -> tuple[str, str]:
     return connection_string, account_name
 
 
+def _account_key(connection_string: str) -> str | None:
+    settings = {key.lower(): value for key, value in _parse_connection_string(connection_string).items()}
+    return settings.get("accountkey") or None
+
+
 class StorageAccount:
     """One storage account's queue, table and blob clients, sharing one RequestCounter.
 
@@ -222,6 +228,15 @@ class StorageAccount:
             **_TABLE_RETRY,
             raw_request_hook=self.counter.hook("table"),
         )
+        account_key = _account_key(connection_string)
+        self.queue_wire: QueueWire | None = None  # the lean queue path, when we can sign requests ourselves
+        if account_key is not None:
+            self.queue_wire = QueueWire(
+                endpoint=self.queue_service.url,
+                account_name=account_name,
+                account_key=account_key,
+                record=self.counter.record,
+            )
 
     @classmethod
     def from_connection_string(cls, connection_string: str) -> StorageAccount:
@@ -230,6 +245,8 @@ class StorageAccount:
         return cls(normalized, account_name)
 
     async def close(self) -> None:
+        if self.queue_wire is not None:
+            await self.queue_wire.close()
         await self.queue_service.close()
         await self.blob_service.close()
         await self.table_service.close()

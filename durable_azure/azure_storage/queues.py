@@ -23,6 +23,7 @@ from azure.storage.queue.aio import QueueClient
 
 from durable_azure.azure_storage.account import translate_storage_errors
 from durable_azure.azure_storage.messages import MessageCodec, MessageData, next_sequence_number
+from durable_azure.azure_storage.queue_wire import QueueWire, WireMessage
 from durable_azure.errors import ConfigurationError, MessageFormatError, MessageGoneError, StorageError
 
 logger = logging.getLogger(__name__)
@@ -51,8 +52,16 @@ class ReceivedMessage:
 class TaskHubQueue:
     """One Azure queue of a task hub, speaking MessageData."""
 
-    def __init__(self, client: QueueClient, codec: MessageCodec, *, poison_queue: TaskHubQueue | None = None) -> None:
+    def __init__(
+        self,
+        client: QueueClient,
+        codec: MessageCodec,
+        *,
+        poison_queue: TaskHubQueue | None = None,
+        wire: QueueWire | None = None,
+    ) -> None:
         self._client = client
+        self._wire = wire  # the lean path for send/receive/delete/update (queue_wire.py), when the account allows
         self._codec = codec
         self._poison_queue = poison_queue
         self._send_listeners: list[Callable[[float], None]] = []
@@ -103,6 +112,9 @@ class TaskHubQueue:
 
     async def _send_body(self, body: str, visibility_delay: float) -> int:
         delay = math.ceil(min(max(visibility_delay, 0.0), self.max_visibility_delay_seconds))
+        if self._wire is not None:
+            await self._wire.send(self.name, body, visibility_timeout=delay)
+            return delay
         with translate_storage_errors("send message", queue=self.name):
             await self._client.send_message(body, visibility_timeout=delay or None, time_to_live=INFINITE_TIME_TO_LIVE)
         return delay
@@ -118,17 +130,23 @@ class TaskHubQueue:
         if not 1 <= max_messages <= MAX_MESSAGES_PER_RECEIVE:
             raise ConfigurationError(f"max_messages must be 1..{MAX_MESSAGES_PER_RECEIVE}, not {max_messages}")
         timeout = max(1, math.ceil(visibility_timeout))
+        if self._wire is not None:
+            received = await self._wire.receive(self.name, max_messages, visibility_timeout=timeout)
+        else:
+            received = await self._receive_with_sdk(max_messages, timeout)
+        return list(await asyncio.gather(*(self._decode(message) for message in received)))
+
+    async def _receive_with_sdk(self, max_messages: int, timeout: int) -> list[WireMessage]:
         with translate_storage_errors("receive messages", queue=self.name):
             pages = self._client.receive_messages(messages_per_page=max_messages, visibility_timeout=timeout).by_page()
             try:
                 page = await pages.__anext__()
             except StopAsyncIteration:
                 return []
-            raw_messages = [message async for message in page]
-        return list(await asyncio.gather(*(self._decode(message) for message in raw_messages)))
+            return [_wire_message(message) async for message in page]
 
-    async def _decode(self, message: QueueMessage) -> ReceivedMessage:
-        body = str(message.content or "")
+    async def _decode(self, message: WireMessage) -> ReceivedMessage:
+        body = message.text
         data: MessageData | None = None
         decode_error: str | None = None
         is_malformed = False
@@ -141,10 +159,10 @@ class TaskHubQueue:
         return ReceivedMessage(
             data=data,
             decode_error=decode_error,
-            message_id=message.id,
+            message_id=message.message_id,
             pop_receipt=message.pop_receipt,
-            dequeue_count=message.dequeue_count or 0,
-            insertion_time=message.inserted_on,
+            dequeue_count=message.dequeue_count,
+            insertion_time=message.insertion_time,
             queue_name=self.name,
             raw_body=body,
             is_malformed=is_malformed,
@@ -153,6 +171,9 @@ class TaskHubQueue:
     async def delete(self, message: ReceivedMessage) -> None:
         """One delete. A message already gone (deleted, or pop receipt changed) is logged, not raised."""
         try:
+            if self._wire is not None:
+                await self._wire.delete(self.name, message.message_id, message.pop_receipt)
+                return
             with translate_storage_errors("delete message", queue=self.name, message_id=message.message_id):
                 await self._client.delete_message(message.message_id, message.pop_receipt)
         except MessageGoneError:
@@ -171,6 +192,11 @@ class TaskHubQueue:
 
     async def _update_visibility(self, message: ReceivedMessage, seconds: float) -> None:
         timeout = math.ceil(min(max(seconds, 0.0), self.max_visibility_delay_seconds))
+        if self._wire is not None:
+            message.pop_receipt = await self._wire.update_visibility(
+                self.name, message.message_id, message.pop_receipt, timeout
+            )
+            return
         with translate_storage_errors("update message", queue=self.name, message_id=message.message_id):
             updated = await self._client.update_message(
                 message.message_id, pop_receipt=message.pop_receipt, visibility_timeout=timeout
@@ -194,3 +220,13 @@ class TaskHubQueue:
         await self._poison_queue.send_raw(json.dumps(wrapper, ensure_ascii=False))
         logger.warning("message.poison: %s from %s: %s", message.message_id, self.name, reason)
         await self.delete(message)
+
+
+def _wire_message(message: QueueMessage) -> WireMessage:
+    return WireMessage(
+        message_id=message.id,
+        pop_receipt=message.pop_receipt or "",
+        dequeue_count=message.dequeue_count or 0,
+        insertion_time=message.inserted_on,
+        text=str(message.content or ""),
+    )

@@ -47,7 +47,9 @@ class TaskHub:
         self._large_messages_container = account.blob_service.get_container_client(self.names.large_messages_container)
         self.large_messages = LargeMessageStore(self._large_messages_container)
         codec = MessageCodec(self.large_messages)
-        self.poison_queue = TaskHubQueue(account.queue_service.get_queue_client(self.names.poison_queue), codec)
+        self.poison_queue = TaskHubQueue(
+            account.queue_service.get_queue_client(self.names.poison_queue), codec, wire=account.queue_wire
+        )
         self.control_queues = [self._queue(self.names.control_queue(index), codec) for index in range(partition_count)]
         self.work_item_queue = self._queue(self.names.work_item_queue, codec)
         self._history_client = account.table_service.get_table_client(self.names.history_table)
@@ -59,7 +61,7 @@ class TaskHub:
 
     def _queue(self, name: str, codec: MessageCodec) -> TaskHubQueue:
         client = self.account.queue_service.get_queue_client(name)
-        return TaskHubQueue(client, codec, poison_queue=self.poison_queue)
+        return TaskHubQueue(client, codec, poison_queue=self.poison_queue, wire=self.account.queue_wire)
 
     def __repr__(self) -> str:
         return f"TaskHub({self.hub_name!r}, partition_count={self.partition_count})"
