@@ -24,6 +24,7 @@ from azure.storage.blob.aio import BlobServiceClient
 from azure.storage.queue.aio import QueueServiceClient
 
 from durable_azure.azure_storage.queue_wire import QueueWire
+from durable_azure.azure_storage.table_wire import TableBatchWire
 from durable_azure.errors import (
     ConcurrencyConflictError,
     ConfigurationError,
@@ -237,6 +238,14 @@ class StorageAccount:
                 account_key=account_key,
                 record=self.counter.record,
             )
+        self.table_wire: TableBatchWire | None = None  # the lean entity-group transaction path
+        if account_key is not None:
+            self.table_wire = TableBatchWire(
+                endpoint=self.table_service.url,
+                account_name=account_name,
+                account_key=account_key,
+                record=self.counter.record,
+            )
 
     @classmethod
     def from_connection_string(cls, connection_string: str) -> StorageAccount:
@@ -247,6 +256,8 @@ class StorageAccount:
     async def close(self) -> None:
         if self.queue_wire is not None:
             await self.queue_wire.close()
+        if self.table_wire is not None:
+            await self.table_wire.close()
         await self.queue_service.close()
         await self.blob_service.close()
         await self.table_service.close()

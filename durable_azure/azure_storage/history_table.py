@@ -24,6 +24,7 @@ from azure.data.tables.aio import TableClient
 from durable_azure.azure_storage.account import translate_storage_errors
 from durable_azure.azure_storage.blobs import LargeMessageStore
 from durable_azure.azure_storage.names import TaskHubNames, escape_key
+from durable_azure.azure_storage.table_wire import BatchOperation, TableBatchWire
 from durable_azure.history import COMPLEX_KINDS, HistoryEvent, from_wire, to_wire, wire_fields
 
 SENTINEL_ROW_KEY = "sentinel"
@@ -96,9 +97,12 @@ def _estimated_row_bytes(columns: dict[str, Any]) -> int:
 class HistoryTable:
     """Append-only event rows per instance, written in sentinel-guarded batches."""
 
-    def __init__(self, client: TableClient, large_messages: LargeMessageStore) -> None:
+    def __init__(
+        self, client: TableClient, large_messages: LargeMessageStore, *, wire: TableBatchWire | None = None
+    ) -> None:
         self._client = client
         self._large_messages = large_messages
+        self._wire = wire  # the lean $batch path (table_wire.py) when the account has a key
 
     async def load(self, instance_id: str, *, expected_execution_id: str | None = None) -> LoadedHistory:
         """One paged query, rows in RowKey order (sentinel last); large columns downloaded.
@@ -195,6 +199,13 @@ class HistoryTable:
         }
         if is_last:
             sentinel["CheckpointCompletedTimestamp"] = datetime.now(UTC)
+        if self._wire is not None:
+            batch = [BatchOperation("upsert", row) for row in rows]
+            batch.append(
+                BatchOperation("create", sentinel) if etag is None else BatchOperation("merge", sentinel, etag)
+            )
+            etags = await self._wire.submit(self._client.table_name, batch, operation="append history")
+            return str(etags[-1])
         operations: list[Any] = [("upsert", row, {"mode": UpdateMode.REPLACE}) for row in rows]
         if etag is None:
             operations.append(("create", sentinel))

@@ -54,7 +54,7 @@ class TaskHub:
         self.work_item_queue = self._queue(self.names.work_item_queue, codec)
         self._history_client = account.table_service.get_table_client(self.names.history_table)
         self._instances_client = account.table_service.get_table_client(self.names.instances_table)
-        self.history = HistoryTable(self._history_client, self.large_messages)
+        self.history = HistoryTable(self._history_client, self.large_messages, wire=account.table_wire)
         self.instances = InstancesTable(self._instances_client, self.large_messages)
         self.leases = LeaseStore(self._leases_container, self.names)
         self.presence = WorkerPresence(self._leases_container)
