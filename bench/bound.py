@@ -2,8 +2,9 @@
 
 A workload's requests by kind (from the counter) become a shuffled list of the
 same kinds in the same proportions, `total` requests long; 16 coroutines
-(`concurrency`) issue them with the same SDK clients and pipeline the runtime
-uses (a `StorageAccount`), so the figure includes the same client-side cost.
+(`concurrency`) issue them through the same client paths the runtime uses (a
+`StorageAccount`: its lean queue and `$batch` paths where the runtime uses them,
+the SDK clients for the rest), so the figure includes the same client-side cost.
 Mix rate = requests / elapsed. A workload's bound in its own units is
 mix rate / requests per unit (per orchestration, activity or event); the
 report prints the workload's throughput as a fraction of that.
@@ -28,6 +29,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from durable_azure.azure_storage import StorageAccount
+from durable_azure.azure_storage.table_wire import BatchOperation
 
 PAYLOAD = "x" * 200
 HISTORY_ROWS = 10
@@ -63,6 +65,8 @@ class _Fixture:
 
     def __init__(self, account: StorageAccount) -> None:
         suffix = uuid.uuid4().hex[:10]
+        self.queue_wire = account.queue_wire
+        self.table_wire = account.table_wire
         self.send_queue = account.queue_service.get_queue_client(f"bound-send-{suffix}")
         self.receive_queue = account.queue_service.get_queue_client(f"bound-receive-{suffix}")
         self.table = account.table_service.get_table_client(f"Bound{suffix}")
@@ -79,6 +83,9 @@ class _Fixture:
         needs_message = sum(kind in ("queue.delete", "queue.update") for kind in kinds)
         await asyncio.gather(*(self.send_queue.send_message(PAYLOAD) for _ in range(needs_message)))
         while len(self.received) < needs_message:
+            if self.queue_wire is not None:
+                self.received += await self.queue_wire.receive(self.send_queue.queue_name, 32, visibility_timeout=300)
+                continue
             pages = self.send_queue.receive_messages(messages_per_page=32, visibility_timeout=300).by_page()
             self.received += [message async for message in await pages.__anext__()]
         rows = [{"PartitionKey": "history", "RowKey": f"{i:04d}", "Payload": PAYLOAD} for i in range(HISTORY_ROWS)]
@@ -96,6 +103,9 @@ class _Fixture:
         )
 
     async def queue_receive(self) -> None:
+        if self.queue_wire is not None:
+            await self.queue_wire.receive(self.receive_queue.queue_name, 32, visibility_timeout=1)
+            return
         pages = self.receive_queue.receive_messages(messages_per_page=32, visibility_timeout=1).by_page()
         with contextlib.suppress(StopAsyncIteration):  # an empty queue ends the paging at once
             [message async for message in await pages.__anext__()]
@@ -106,7 +116,32 @@ class _Fixture:
     async def table_batch(self) -> None:
         partition = f"batch{next(self.unique)}"
         rows = [{"PartitionKey": partition, "RowKey": f"{i:04d}", "Payload": PAYLOAD} for i in range(BATCH_ROWS)]
+        if self.table_wire is not None:
+            operations = [BatchOperation("upsert", row) for row in rows]
+            await self.table_wire.submit(self.table.table_name, operations, operation="bound batch")
+            return
         await self.table.submit_transaction([("upsert", row) for row in rows])
+
+    async def queue_send(self) -> None:
+        if self.queue_wire is not None:
+            await self.queue_wire.send(self.send_queue.queue_name, PAYLOAD, visibility_timeout=0)
+        else:
+            await self.send_queue.send_message(PAYLOAD)
+
+    async def queue_delete(self) -> None:
+        message = self.received.pop()
+        if self.queue_wire is not None:
+            await self.queue_wire.delete(self.send_queue.queue_name, message.message_id, message.pop_receipt)
+        else:
+            await self.send_queue.delete_message(message)
+
+    async def queue_update(self) -> None:
+        message = self.received.pop()
+        if self.queue_wire is not None:
+            name = self.send_queue.queue_name
+            await self.queue_wire.update_visibility(name, message.message_id, message.pop_receipt, 300)
+        else:
+            await self.send_queue.update_message(message, visibility_timeout=300)
 
     async def table_row(self, mode: UpdateMode) -> None:
         row = {"PartitionKey": "history", "RowKey": "0000", "Payload": PAYLOAD}
@@ -121,10 +156,10 @@ class _Fixture:
 
     def operations(self) -> dict[str, Callable[[], Awaitable[Any]]]:
         return {
-            "queue.send": lambda: self.send_queue.send_message(PAYLOAD),
+            "queue.send": self.queue_send,
             "queue.receive": self.queue_receive,
-            "queue.delete": lambda: self.send_queue.delete_message(self.received.pop()),
-            "queue.update": lambda: self.send_queue.update_message(self.received.pop(), visibility_timeout=300),
+            "queue.delete": self.queue_delete,
+            "queue.update": self.queue_update,
             "table.query": self.table_query,
             "table.batch": self.table_batch,
             "table.merge": lambda: self.table_row(UpdateMode.MERGE),

@@ -25,6 +25,7 @@ from durable_azure.azure_storage.blobs import LargeMessageStore
 from durable_azure.azure_storage.history_table import is_large, python_value, table_value
 from durable_azure.azure_storage.messages import envelope_from_json, parse_body
 from durable_azure.azure_storage.names import TaskHubNames, escape_key, unescape_key
+from durable_azure.azure_storage.table_wire import BatchOperation, TableBatchWire
 from durable_azure.errors import ConfigurationError, StorageError
 from durable_azure.history import ExecutionStarted, OrchestrationStatus, parse_status
 
@@ -121,9 +122,12 @@ def _field_value(field_name: str, value: Any) -> Any:
 class InstancesTable:
     """Point reads and writes of instance rows, and server-side filtered pages."""
 
-    def __init__(self, client: TableClient, large_messages: LargeMessageStore) -> None:
+    def __init__(
+        self, client: TableClient, large_messages: LargeMessageStore, *, wire: TableBatchWire | None = None
+    ) -> None:
         self._client = client
         self._large_messages = large_messages
+        self._wire = wire  # the lean path (table_wire.py) for the per-episode insert-or-merge
 
     async def get(self, instance_id: str, *, include_input: bool = True) -> InstanceRecord | None:
         """One point read (plus a blob download per offloaded Input/Output); None when absent."""
@@ -154,6 +158,10 @@ class InstancesTable:
         if unknown:
             raise ConfigurationError(f"not Instances-table fields: {sorted(unknown)}")
         entity = await self._entity(instance_id, columns)
+        if self._wire is not None:  # a one-operation entity-group transaction: same effect, cheaper client
+            operations = [BatchOperation("upsert_merge", entity)]
+            await self._wire.submit(self._client.table_name, operations, operation="update instance")
+            return
         with translate_storage_errors("update instance", instance_id=instance_id):
             await self._client.upsert_entity(entity, mode=UpdateMode.MERGE)
 

@@ -39,7 +39,8 @@ _ETAG_HEADER = re.compile(rb"^ETag: (.+?)\r?$", re.MULTILINE | re.IGNORECASE)
 
 @dataclass(frozen=True, slots=True)
 class BatchOperation:
-    """`upsert` = insert or replace; `create` = insert (409 if present); `merge` = merge If-Match `etag`."""
+    """`upsert` = insert or replace; `upsert_merge` = insert or merge; `create` = insert (409 if present);
+    `merge` = merge If-Match `etag`."""
 
     kind: str
     entity: Mapping[str, Any]
@@ -121,6 +122,8 @@ def _operation_part(endpoint: str, table: str, operation: BatchOperation) -> str
         method, url, extra = "POST", f"{endpoint}/{table}", "Prefer: return-no-content\r\n"
     elif operation.kind == "upsert":
         method, url = "PUT", f"{endpoint}/{table}{key}"
+    elif operation.kind == "upsert_merge":
+        method, url = "PATCH", f"{endpoint}/{table}{key}"
     elif operation.kind == "merge":
         method, url, extra = "PATCH", f"{endpoint}/{table}{key}", f"If-Match: {operation.etag}\r\n"
     else:

@@ -55,7 +55,7 @@ class TaskHub:
         self._history_client = account.table_service.get_table_client(self.names.history_table)
         self._instances_client = account.table_service.get_table_client(self.names.instances_table)
         self.history = HistoryTable(self._history_client, self.large_messages, wire=account.table_wire)
-        self.instances = InstancesTable(self._instances_client, self.large_messages)
+        self.instances = InstancesTable(self._instances_client, self.large_messages, wire=account.table_wire)
         self.leases = LeaseStore(self._leases_container, self.names)
         self.presence = WorkerPresence(self._leases_container)
 
