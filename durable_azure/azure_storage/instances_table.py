@@ -143,6 +143,10 @@ class InstancesTable:
         """Insert (etag None) or replace If-Match `etag`; ConcurrencyConflictError otherwise. Returns the ETag."""
         values = {field.name: getattr(record, field.name) for field in fields(record) if field.name in COLUMN_NAMES}
         entity = await self._entity(record.instance_id, values)
+        if self._wire is not None:
+            operation = BatchOperation("create", entity) if etag is None else BatchOperation("replace", entity, etag)
+            [new_etag] = await self._wire.submit(self._client.table_name, [operation], operation="create instance")
+            return str(new_etag)
         with translate_storage_errors("create instance", instance_id=record.instance_id):
             if etag is None:
                 metadata = await self._client.create_entity(entity)

@@ -40,7 +40,7 @@ _ETAG_HEADER = re.compile(rb"^ETag: (.+?)\r?$", re.MULTILINE | re.IGNORECASE)
 @dataclass(frozen=True, slots=True)
 class BatchOperation:
     """`upsert` = insert or replace; `upsert_merge` = insert or merge; `create` = insert (409 if present);
-    `merge` = merge If-Match `etag`."""
+    `merge` = merge If-Match `etag`; `replace` = replace If-Match `etag`."""
 
     kind: str
     entity: Mapping[str, Any]
@@ -124,6 +124,8 @@ def _operation_part(endpoint: str, table: str, operation: BatchOperation) -> str
         method, url = "PUT", f"{endpoint}/{table}{key}"
     elif operation.kind == "upsert_merge":
         method, url = "PATCH", f"{endpoint}/{table}{key}"
+    elif operation.kind == "replace":
+        method, url, extra = "PUT", f"{endpoint}/{table}{key}", f"If-Match: {operation.etag}\r\n"
     elif operation.kind == "merge":
         method, url, extra = "PATCH", f"{endpoint}/{table}{key}", f"If-Match: {operation.etag}\r\n"
     else:
