@@ -16,20 +16,17 @@ SDK's, and failures raise the same StorageError family.
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import formatdate, parsedate_to_datetime
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 import aiohttp
 
+from durable_azure.azure_storage.signed_rest import SignedRestClient
 from durable_azure.errors import MessageGoneError, StorageError
 
 logger = logging.getLogger(__name__)
@@ -56,26 +53,8 @@ class _Reply:
     body: bytes
 
 
-class QueueWire:
+class QueueWire(SignedRestClient):
     """Signed REST calls against one account's queue endpoint (e.g. `http://127.0.0.1:10001/devstoreaccount1/`)."""
-
-    def __init__(
-        self, *, endpoint: str, account_name: str, account_key: str, record: Callable[[str, str, str], None]
-    ) -> None:
-        self._endpoint = endpoint.rstrip("/")
-        self._base_path = urlsplit(self._endpoint).path
-        self._account_name = account_name
-        self._key = base64.b64decode(account_key)
-        self._record = record
-        self._session: aiohttp.ClientSession | None = None
-
-    def __repr__(self) -> str:
-        return f"QueueWire({self._endpoint!r})"
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
     async def send(self, queue: str, text: str, *, visibility_timeout: int) -> None:
         body = f"<QueueMessage><MessageText>{escape(text)}</MessageText></QueueMessage>".encode()
@@ -125,16 +104,11 @@ class QueueWire:
             headers["Content-Type"] = "application/xml"
         headers["Authorization"] = self._authorization(method, full_path, query, headers, len(body))
         self._record("queue", method, url)
-        session = self._session_for_loop()
+        session = self._http()
         # aiohttp would add a Content-Type to a bodiless PUT, which the signature does not cover.
         skip = () if body else ("Content-Type",)
         async with session.request(method, url, data=body or None, headers=headers, skip_auto_headers=skip) as response:
             return _Reply(response.status, dict(response.headers), await response.read())
-
-    def _session_for_loop(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60, connect=10))
-        return self._session
 
     def _authorization(
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], content_length: int
@@ -160,9 +134,7 @@ class QueueWire:
                 "",  # Range
             ]
         )
-        string_to_sign += "\n" + canonical_headers + canonical_resource
-        signature = hmac.new(self._key, string_to_sign.encode("utf-8"), hashlib.sha256).digest()
-        return f"SharedKey {self._account_name}:{base64.b64encode(signature).decode()}"
+        return self._shared_key(string_to_sign + "\n" + canonical_headers + canonical_resource)
 
 
 def _parse_message(element: ElementTree.Element) -> WireMessage:

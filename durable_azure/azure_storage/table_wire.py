@@ -15,21 +15,19 @@ is used instead.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import re
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import aiohttp
 from azure.data.tables._serialize import _add_entity_properties  # the SDK's typing of entity properties
 
+from durable_azure.azure_storage.signed_rest import SignedRestClient
 from durable_azure.errors import ConcurrencyConflictError, StorageError
 
 API_VERSION = "2019-02-02"
@@ -47,24 +45,8 @@ class BatchOperation:
     etag: str | None = None
 
 
-class TableBatchWire:
-    def __init__(
-        self, *, endpoint: str, account_name: str, account_key: str, record: Callable[[str, str, str], None]
-    ) -> None:
-        self._endpoint = endpoint.rstrip("/")
-        self._base_path = urlsplit(self._endpoint).path
-        self._account_name = account_name
-        self._key = base64.b64decode(account_key)
-        self._record = record
-        self._session: aiohttp.ClientSession | None = None
-
-    def __repr__(self) -> str:
-        return f"TableBatchWire({self._endpoint!r})"
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+class TableBatchWire(SignedRestClient):
+    """Signed `$batch` requests against one account's table endpoint."""
 
     async def submit(self, table: str, operations: Sequence[BatchOperation], *, operation: str) -> list[str | None]:
         """One `$batch` request; returns each operation's new ETag. Atomic: all apply or none.
@@ -84,10 +66,8 @@ class TableBatchWire:
         }
         headers["Authorization"] = self._authorization("POST", f"{self._base_path}/$batch", headers)
         self._record("table", "POST", url)
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60, connect=10))
         try:
-            async with self._session.post(url, data=body, headers=headers) as response:
+            async with self._http().post(url, data=body, headers=headers) as response:
                 status, reply = response.status, await response.read()
         except (aiohttp.ClientError, TimeoutError) as error:
             raise StorageError(f"{operation} failed ({type(error).__name__}, table={table!r})") from error
@@ -99,8 +79,7 @@ class TableBatchWire:
         string_to_sign = "\n".join(
             [method, "", headers["Content-Type"], headers["x-ms-date"], f"/{self._account_name}{path}"]
         )
-        signature = hmac.new(self._key, string_to_sign.encode("utf-8"), hashlib.sha256).digest()
-        return f"SharedKey {self._account_name}:{base64.b64encode(signature).decode()}"
+        return self._shared_key(string_to_sign)
 
 
 def _batch_body(
