@@ -39,16 +39,25 @@ def load_function_app(app_dir: Path) -> DFApp:
 def _import_script(script: Path, app_dir: Path) -> ModuleType:
     if str(app_dir) not in sys.path:
         sys.path.insert(0, str(app_dir))
-    spec = importlib.util.spec_from_file_location(APP_MODULE, script)
+    return import_user_module(APP_MODULE, script, app_dir)
+
+
+def import_user_module(name: str, script: Path, app_dir: Path, *, package_dir: Path | None = None) -> ModuleType:
+    """Import one of the user's files (a v2 function_app.py, a v1 function folder) under `name`.
+
+    Any error in it becomes one ConfigurationError naming the user's file and line.
+    """
+    locations = [str(package_dir)] if package_dir is not None else None
+    spec = importlib.util.spec_from_file_location(name, script, submodule_search_locations=locations)
     if spec is None or spec.loader is None:
         raise ConfigurationError(f"cannot import {script}")
     module = importlib.util.module_from_spec(spec)
     # Registered before running, as a normal import would, so the app can be imported by its own modules.
-    sys.modules[APP_MODULE] = module
+    sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
     except Exception as error:
-        del sys.modules[APP_MODULE]
+        del sys.modules[name]
         raise ConfigurationError(
             f"cannot import {_error_location(error, script, app_dir)}: {_describe(error)}"
         ) from error

@@ -9,11 +9,9 @@ than http, orchestration and activity are skipped with a warning: this host runs
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import sys
-import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from durable_azure.functions.indexing import (
     app_index,
     http_function_from_bindings,
 )
+from durable_azure.functions.loader import import_user_module
 from durable_azure.worker.registry import ActivityFunction, Registry
 
 logger = logging.getLogger(__name__)
@@ -113,29 +112,7 @@ def _load_entry_point(folder: Path, app_dir: Path) -> Callable[..., Any]:
 
 
 def _import_package(folder: Path, script: Path, app_dir: Path) -> Any:
-    module_name = folder.name
-    spec = importlib.util.spec_from_file_location(module_name, script, submodule_search_locations=[str(folder)])
-    if spec is None or spec.loader is None:
-        raise ConfigurationError(f"cannot import {script}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    except Exception as error:
-        del sys.modules[module_name]
-        raise ConfigurationError(
-            f"cannot import {_location(error, script, app_dir)}: {type(error).__name__}: {error}"
-        ) from error
-    return module
-
-
-def _location(error: BaseException, script: Path, app_dir: Path) -> str:
-    if isinstance(error, SyntaxError) and error.filename:
-        return f"{error.filename}, line {error.lineno}"
-    for frame in reversed(traceback.extract_tb(error.__traceback__)):
-        if Path(frame.filename).resolve().is_relative_to(app_dir):
-            return f"{frame.filename}, line {frame.lineno}"
-    return str(script)
+    return import_user_module(folder.name, script, app_dir, package_dir=folder)
 
 
 def _add_unique(functions: dict[str, Any], name: str, value: Any, kind: str) -> None:
