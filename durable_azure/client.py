@@ -25,20 +25,16 @@ from typing import Any
 from durable_azure import client_binding, serialization
 from durable_azure.azure_storage import InstanceRecord, MessageData, StorageAccount, TaskHub
 from durable_azure.errors import (
-    ConcurrencyConflictError,
     DurableAzureError,
-    InstanceAlreadyExistsError,
     InstanceCompletedError,
     InstanceNotFailedError,
     InstanceNotFoundError,
     InstanceRunningError,
-    StorageError,
     WaitTimeoutError,
 )
 from durable_azure.history import (
     EventRaised,
     ExecutionResumed,
-    ExecutionStarted,
     ExecutionSuspended,
     ExecutionTerminated,
     HistoryEvent,
@@ -48,6 +44,7 @@ from durable_azure.history import (
 from durable_azure.history_view import history_json
 from durable_azure.http_payloads import HttpPayloadsMixin, ManagementLinks
 from durable_azure.instance_ids import MAX_INSTANCE_ID_LENGTH, new_instance_id, validate_instance_id
+from durable_azure.instance_start import is_active, start_instance
 from durable_azure.maintenance import purge_instance, rewind_instance
 from durable_azure.status import (
     DurableOrchestrationStatus,
@@ -120,8 +117,6 @@ class DurableOrchestrationClient(HttpPayloadsMixin):
     def task_hub_name(self) -> str:
         return self._hub.hub_name
 
-    # -- start --
-
     async def start_new(
         self, orchestration_function_name: str, instance_id: str | None = None, client_input: Any = None
     ) -> str:
@@ -136,53 +131,8 @@ class DurableOrchestrationClient(HttpPayloadsMixin):
         instance_id = new_instance_id() if instance_id is None else validate_instance_id(instance_id)
         what = f"input of orchestration '{orchestration_function_name}'"
         input_text = _json_text(client_input, what) if client_input is not None else None
-        return await self._start(orchestration_function_name, instance_id, input_text)
-
-    async def _start(self, name: str, instance_id: str, input_text: str | None) -> str:
-        """Write the Pending row, then send the ExecutionStarted message.
-
-        Storage calls for a new id: one insert, one send. An id in use costs a
-        read, then an If-Match replace when its instance has finished.
-        """
         await self._ensure_hub()
-        existing: InstanceRecord | None = None
-        start, record = _start_records(name, instance_id, input_text, self._hub.hub_name, generation=0)
-        try:
-            new_etag = await self._hub.instances.create(record, etag=None)
-        except ConcurrencyConflictError:
-            existing = await self._hub.instances.get(instance_id)
-            if existing is not None and _is_active(existing.runtime_status):
-                raise InstanceAlreadyExistsError(
-                    f"instance '{instance_id}' already exists and is {existing.runtime_status.name}",
-                    instance_id=instance_id,
-                ) from None
-            generation = existing.generation + 1 if existing is not None else 0
-            start, record = _start_records(name, instance_id, input_text, self._hub.hub_name, generation=generation)
-            new_etag = await self._replace(record, existing)
-        try:
-            await self._hub.control_queue_for(instance_id).send(
-                MessageData(event=start, instance=start.orchestration_instance)
-            )
-        except StorageError:
-            await self._undo_start(existing, instance_id, new_etag)
-            raise
-        return instance_id
-
-    async def _replace(self, record: InstanceRecord, existing: InstanceRecord | None) -> str:
-        try:
-            return await self._hub.instances.create(record, etag=existing.etag if existing else None)
-        except ConcurrencyConflictError as error:
-            raise InstanceAlreadyExistsError(
-                f"instance '{record.instance_id}' was created by someone else at the same time",
-                instance_id=record.instance_id,
-            ) from error
-
-    async def _undo_start(self, previous: InstanceRecord | None, instance_id: str, etag: str) -> None:
-        """No message will ever start the row we wrote: remove it, or put the finished instance back."""
-        if previous is None:
-            await self._hub.instances.delete(instance_id)
-        else:
-            await self._hub.instances.create(previous, etag=etag)
+        return await start_instance(self._hub, orchestration_function_name, instance_id, input_text)
 
     async def restart(self, instance_id: str, restart_with_new_instance_id: bool = True) -> str:
         """Start the instance's orchestrator again with its original input; returns the (new) instance id.
@@ -196,9 +146,7 @@ class DurableOrchestrationClient(HttpPayloadsMixin):
         if record is None:
             raise InstanceNotFoundError(f"no instance with id '{instance_id}'", instance_id=instance_id)
         new_id = new_instance_id() if restart_with_new_instance_id else instance_id
-        return await self._start(record.name, new_id, record.input)
-
-    # -- query --
+        return await start_instance(self._hub, record.name, new_id, record.input)
 
     async def get_status(
         self,
@@ -278,8 +226,6 @@ class DurableOrchestrationClient(HttpPayloadsMixin):
             if token is None:
                 return
 
-    # -- messages to a live instance --
-
     async def raise_event(self, instance_id: str, event_name: str, event_data: Any = None) -> None:
         """Send an external event; it is buffered, in order, until the orchestrator waits for that name.
 
@@ -330,8 +276,6 @@ class DurableOrchestrationClient(HttpPayloadsMixin):
         message = MessageData(event=event, instance=OrchestrationInstance(instance_id=instance_id))
         await self._hub.control_queue_for(instance_id).send(message)
 
-    # -- rewind --
-
     async def rewind(self, instance_id: str, reason: str) -> None:
         """Retry the failed work of a Failed instance (and of its failed sub-orchestrations), then go on.
 
@@ -352,8 +296,6 @@ class DurableOrchestrationClient(HttpPayloadsMixin):
             )
         await rewind_instance(self._hub, instance_id, reason)
 
-    # -- purge --
-
     async def purge_instance_history(self, instance_id: str) -> PurgeHistoryResult:
         """Delete a finished instance: its history rows, its Instances row and its large-message blobs.
 
@@ -365,7 +307,7 @@ class DurableOrchestrationClient(HttpPayloadsMixin):
         record = await self._hub.instances.get(instance_id, include_input=False)
         if record is None:
             return PurgeHistoryResult(instances_deleted=0)
-        if _is_active(record.runtime_status):
+        if is_active(record.runtime_status):
             raise InstanceRunningError(
                 f"cannot purge instance '{instance_id}': it is {record.runtime_status.name}", instance_id=instance_id
             )
@@ -387,8 +329,6 @@ class DurableOrchestrationClient(HttpPayloadsMixin):
             chunk = matching[start : start + 50]
             deleted += sum(await asyncio.gather(*(purge_instance(self._hub, status.instance_id) for status in chunk)))
         return PurgeHistoryResult(instances_deleted=deleted)
-
-    # -- wait --
 
     async def wait_for_completion(
         self, instance_id: str, timeout: float | timedelta = 60.0
@@ -415,8 +355,6 @@ class DurableOrchestrationClient(HttpPayloadsMixin):
                 )
             await asyncio.sleep(min(delay, remaining))
             delay = min(1.0, delay * 2)
-
-    # -- lifecycle --
 
     async def delete_task_hub(self) -> None:
         """Delete every queue, table and container of the task hub (`func durable delete-task-hub`)."""
@@ -456,36 +394,6 @@ def _json_text(value: Any, what: str) -> str:
         return serialization.dumps(value)
     except TypeError as error:
         raise TypeError(f"{what} is not JSON-serializable: {error}") from error
-
-
-def _start_records(
-    name: str, instance_id: str, input_text: str | None, hub_name: str, *, generation: int
-) -> tuple[ExecutionStarted, InstanceRecord]:
-    """The start message's event and the Pending row, sharing one execution id and creation time."""
-    now = datetime.now(UTC)
-    start = ExecutionStarted(
-        timestamp=now,
-        orchestration_instance=OrchestrationInstance(instance_id=instance_id, execution_id=new_instance_id()),
-        name=name,
-        input=input_text,
-        generation=generation,
-    )
-    record = InstanceRecord(
-        instance_id=instance_id,
-        name=name,
-        runtime_status=OrchestrationStatus.Pending,
-        execution_id=start.orchestration_instance.execution_id,
-        input=input_text,
-        created_time=now,
-        last_updated_time=now,
-        generation=generation,
-        task_hub_name=hub_name,
-    )
-    return start, record
-
-
-def _is_active(status: OrchestrationStatus) -> bool:
-    return status.is_running or status == OrchestrationStatus.ContinuedAsNew
 
 
 def _status_from_record(record: InstanceRecord, *, show_input: bool) -> DurableOrchestrationStatus:
