@@ -62,6 +62,7 @@ class _Loaded:
     events: list[HistoryEvent]
     etag: str | None
     executor: OrchestrationExecutor | None
+    state: OrchestrationState  # derived from `events`; kept with the cache so episodes never rescan history
     visible_state: tuple[object, str | None] | None = None
 
     @property
@@ -91,17 +92,20 @@ class EpisodeRunner:
 
     async def run(self, instance_id: str, messages: list[ReceivedMessage]) -> None:
         """Process one batch of messages for one instance. Never runs concurrently for the same instance."""
-        loaded = _Loaded([], None, None) if _is_first_start(messages) else await self._load(instance_id)
-        decision = triage(instance_id, OrchestrationState(loaded.events), messages)
+        if _is_first_start(messages):
+            loaded = _Loaded([], None, None, OrchestrationState())
+        else:
+            loaded = await self._load(instance_id)
+        decision = triage(instance_id, loaded.state, messages)
         if loaded.is_cached and decision.is_suspect:
             self._cache.evict(instance_id)  # maybe stale: decide again on what storage says
             loaded = await self._load(instance_id)
-            decision = triage(instance_id, OrchestrationState(loaded.events), messages)
+            decision = triage(instance_id, loaded.state, messages)
         if decision.not_started:
             await self._sort_not_started(instance_id, decision)
         decision.log_discards(instance_id)
         if not decision.has_work:
-            await self._finish_without_episode(instance_id, OrchestrationState(loaded.events), decision)
+            await self._finish_without_episode(instance_id, loaded.state, decision)
             return
         try:
             await self._run_episode(instance_id, loaded, decision)
@@ -116,9 +120,9 @@ class EpisodeRunner:
     async def _load(self, instance_id: str) -> _Loaded:
         cached = self._cache.get(instance_id)
         if cached is not None:
-            return _Loaded(cached.events, cached.etag, cached.executor, cached.visible_state)
+            return _Loaded(cached.events, cached.etag, cached.executor, cached.state, cached.visible_state)
         history = await self._hub.history.load(instance_id)
-        return _Loaded(list(history.events), history.etag, None)
+        return _Loaded(list(history.events), history.etag, None, OrchestrationState(history.events))
 
     async def _sort_not_started(self, instance_id: str, decision: Triage) -> None:
         """Messages for an instance with no execution: wait for its start if it exists, else drop them."""
@@ -143,7 +147,8 @@ class EpisodeRunner:
             executor = loaded.executor or self._new_executor()
         result = executor.execute(base, new_events)
         history, start_index = [*base, *result.new_history], len(base)
-        outbound = self._outbound(instance_id, history, result, now)
+        episode = (0 if decision.start is not None else loaded.state.episode) + 1
+        outbound = self._outbound(instance_id, history, result, now, episode)
         for _ in range(MAX_CONTINUE_AS_NEW_PER_EPISODE):
             if result.status != OrchestrationStatus.ContinuedAsNew:
                 break
@@ -151,7 +156,7 @@ class EpisodeRunner:
             executor = self._new_executor()
             result = executor.execute([], [OrchestratorStarted(timestamp=now), start, *carryover])
             history, start_index = list(result.new_history), 0
-            outbound += self._outbound(instance_id, history, result, now)
+            outbound += self._outbound(instance_id, history, result, now, episode=1)
         else:
             if result.status == OrchestrationStatus.ContinuedAsNew:
                 outbound += self._continue_in_next_episode(instance_id, history, result, now)
@@ -172,7 +177,13 @@ class EpisodeRunner:
         etag = await write_checkpoint(self._hub, checkpoint)
         await self._delete(decision.delete + decision.all_accepted)
         await self._abandon(decision.defer)
-        self._remember(instance_id, started, executor, history, etag, result)
+        if start_index > 0:  # extend the state we triaged with; a new execution starts a new one
+            state = loaded.state
+            for event in result.new_history:
+                state.append(event)
+        else:
+            state = OrchestrationState(history)
+        self._remember(instance_id, started, executor, history, state, etag, result)
 
     def _new_executor(self) -> OrchestrationExecutor:
         return OrchestrationExecutor(self._registry.orchestrators)
@@ -189,7 +200,7 @@ class EpisodeRunner:
         return [OutboundMessage(queue, message) for message in messages]
 
     def _outbound(
-        self, instance_id: str, history: list[HistoryEvent], result: ExecutionResult, now: datetime
+        self, instance_id: str, history: list[HistoryEvent], result: ExecutionResult, now: datetime, episode: int
     ) -> list[OutboundMessage]:
         started = execution_started(history)
         context = EpisodeContext(
@@ -197,7 +208,7 @@ class EpisodeRunner:
                 instance_id=instance_id, execution_id=started.orchestration_instance.execution_id
             ),
             started=started,
-            episode=sum(isinstance(event, OrchestratorStarted) for event in history),
+            episode=episode,
             now=now,
         )
         return build_outbound(self._hub, result, context)
@@ -208,6 +219,7 @@ class EpisodeRunner:
         started: ExecutionStarted,
         executor: OrchestrationExecutor,
         history: list[HistoryEvent],
+        state: OrchestrationState,
         etag: str,
         result: ExecutionResult,
     ) -> None:
@@ -218,6 +230,7 @@ class EpisodeRunner:
         entry = CachedInstance(
             executor=executor,
             execution_id=execution_id,
+            state=state,
             events=history,
             etag=etag,
             visible_state=(result.status, result.custom_status),
@@ -259,7 +272,7 @@ class EpisodeRunner:
                 start_index=len(history.events),
                 etag=history.etag,
                 result=result,
-                outbound=self._outbound(instance_id, events, result, now),
+                outbound=self._outbound(instance_id, events, result, now, state.episode + 1),
                 now=now,
             )
             await write_checkpoint(self._hub, checkpoint)

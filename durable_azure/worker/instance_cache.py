@@ -19,13 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from durable_azure.history import HistoryEvent
-from durable_azure.orchestration import OrchestrationExecutor
+from durable_azure.orchestration import OrchestrationExecutor, OrchestrationState
 
 
 @dataclass(slots=True, kw_only=True)
 class CachedInstance:
     executor: OrchestrationExecutor
     execution_id: str
+    state: OrchestrationState
     events: list[HistoryEvent] = field(default_factory=list)
     etag: str | None = None
     # What the Instances row shows (status, custom status), so an episode that changes neither skips the write.
