@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from durable_azure.client import DurableOrchestrationClient
 from tests.conftest import unique_hub_name
 
 APP_DIR = Path(__file__).resolve().parent / "host_app"
@@ -156,3 +157,9 @@ def eventually(probe: Callable[[], Any], accept: Callable[[Any], bool], what: st
         if time.monotonic() > deadline:
             raise AssertionError(f"still waiting for {what}; last value: {value!r}")
         time.sleep(0.1)
+
+
+async def delete_hub(connection_string: str, hub_name: str) -> None:
+    """Remove a test host's task hub, so queues do not pile up in the session's Azurite."""
+    async with DurableOrchestrationClient.from_connection_string(connection_string, hub_name) as client:
+        await client.delete_task_hub()

@@ -5,26 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 
 import pytest
 
 from durable_azure.azure_storage import StorageAccount
 from durable_azure.azure_storage.names import TaskHubNames
-from durable_azure.client import DurableOrchestrationClient
-from tests.functions.host_process import APP_DIR, HostProcess, eventually, host_environment, run_cli, running_host
-
-
-@pytest.fixture(scope="module")
-def host(connection_string: str) -> Iterator[HostProcess]:
-    with running_host(connection_string) as process:
-        yield process
-    asyncio.run(_delete_hub(connection_string, process.hub_name))
-
-
-async def _delete_hub(connection_string: str, hub_name: str) -> None:
-    async with DurableOrchestrationClient.from_connection_string(connection_string, hub_name) as client:
-        await client.delete_task_hub()
+from tests.functions.host_process import (
+    APP_DIR,
+    HostProcess,
+    delete_hub,
+    eventually,
+    host_environment,
+    run_cli,
+    running_host,
+)
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +106,7 @@ def test_ctrl_c_stops_gracefully_and_releases_leases(connection_string: str) -> 
     assert "host.stopped" in process.text_output()
     states = asyncio.run(_lease_states(connection_string, process.hub_name))
     assert states and all(state != "leased" for state in states), states
-    asyncio.run(_delete_hub(connection_string, process.hub_name))
+    asyncio.run(delete_hub(connection_string, process.hub_name))
 
 
 async def _lease_states(connection_string: str, hub_name: str) -> list[str]:
@@ -126,4 +120,4 @@ def test_no_worker_serves_http_only(connection_string: str) -> None:
         assert process.request("GET", "/api/ping").status == 200
         assert "worker.started" not in process.text_output()
         assert process.stop() == 0
-    asyncio.run(_delete_hub(connection_string, process.hub_name))
+    asyncio.run(delete_hub(connection_string, process.hub_name))

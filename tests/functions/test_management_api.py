@@ -6,15 +6,12 @@ uses instance ids of its own, so tests do not see each other's instances except 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from durable_azure.client import DurableOrchestrationClient
 from tests.functions.host_process import (
     APP_DIR,
     WEBHOOK,
@@ -23,22 +20,9 @@ from tests.functions.host_process import (
     eventually,
     host_environment,
     run_cli,
-    running_host,
 )
 
 INSTANCES = f"{WEBHOOK}/instances"
-
-
-@pytest.fixture(scope="module")
-def host(connection_string: str) -> Iterator[HostProcess]:
-    with running_host(connection_string) as process:
-        yield process
-    asyncio.run(_delete_hub(connection_string, process.hub_name))
-
-
-async def _delete_hub(connection_string: str, hub_name: str) -> None:
-    async with DurableOrchestrationClient.from_connection_string(connection_string, hub_name) as client:
-        await client.delete_task_hub()
 
 
 @pytest.fixture(scope="module")
