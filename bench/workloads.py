@@ -84,12 +84,7 @@ async def w1_latency(connection_string: str, timer: EngineTimer, sizes: Sizes) -
             _require_completed(run, [instance_id])
             await timer.wait_idle()
             _add_counts(requests, counts_difference(run.account.counter.snapshot(), before))
-    return Measurement(
-        values={"latency_median_ms": median(latencies) * 1000, "latency_p95_ms": percentile(latencies, 0.95) * 1000},
-        requests=requests,
-        units=sizes.w1_latency_samples,
-        unit="orchestration",
-    )
+    return _latency_measurement(latencies, requests, "orchestration")
 
 
 async def w2_fan_out(connection_string: str, timer: EngineTimer, sizes: Sizes) -> Measurement:
@@ -143,12 +138,7 @@ async def w3_event_latency(connection_string: str, timer: EngineTimer, sizes: Si
             _require_completed(run, [instance_id])
             await timer.wait_idle()
             _add_counts(requests, counts_difference(run.account.counter.snapshot(), before))
-    return Measurement(
-        values={"latency_median_ms": median(latencies) * 1000, "latency_p95_ms": percentile(latencies, 0.95) * 1000},
-        requests=requests,
-        units=sizes.w3_latency_samples,
-        unit="event",
-    )
+    return _latency_measurement(latencies, requests, "event")
 
 
 async def w3_event_throughput(connection_string: str, timer: EngineTimer, sizes: Sizes) -> Measurement:
@@ -182,4 +172,14 @@ async def w3_event_throughput(connection_string: str, timer: EngineTimer, sizes:
         requests=requests,
         units=count,
         unit="event",
+    )
+
+
+def _latency_measurement(latencies: list[float], requests: dict[str, int], unit: str) -> Measurement:
+    """Median and p95 of per-sample latencies, in ms, with the requests all samples made."""
+    return Measurement(
+        values={"latency_median_ms": median(latencies) * 1000, "latency_p95_ms": percentile(latencies, 0.95) * 1000},
+        requests=requests,
+        units=len(latencies),
+        unit=unit,
     )

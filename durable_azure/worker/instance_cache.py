@@ -55,12 +55,6 @@ class InstanceCache:
         self._event_count += len(entry.events)
         self._shrink()
 
-    def grew(self, instance_id: str, added_events: int) -> None:
-        """An entry's history got longer in place; account for it."""
-        if instance_id in self._entries:
-            self._event_count += added_events
-            self._shrink()
-
     def evict(self, instance_id: str) -> None:
         entry = self._entries.pop(instance_id, None)
         if entry is not None:

@@ -19,11 +19,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from durable_azure.azure_storage import MessageData, ReceivedMessage, TaskHub, TaskHubQueue
 from durable_azure.history import TimerFired
-from durable_azure.worker.episode import EpisodeRunner, backoff_delay
+from durable_azure.worker.episode import EpisodeRunner, backoff_delay, utc_now
 from durable_azure.worker.local_inbox import LocalInbox
 from durable_azure.worker.polling import BackoffPoller
 
@@ -43,7 +43,7 @@ class OrchestrationDispatcher:
         buffer_threshold: int,
         max_dequeue_count: int,
         max_polling_interval: float,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = utc_now,
     ):
         self._hub = hub
         self._runner = runner
