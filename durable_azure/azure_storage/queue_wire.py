@@ -19,13 +19,12 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import formatdate, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import quote
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-import aiohttp
-
+from durable_azure.azure_storage.http_pool import HttpReply, TransportError
 from durable_azure.azure_storage.signed_rest import SignedRestClient
 from durable_azure.errors import MessageGoneError, StorageError
 
@@ -46,22 +45,20 @@ class WireMessage:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class _Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-
 class QueueWire(SignedRestClient):
     """Signed REST calls against one account's queue endpoint (e.g. `http://127.0.0.1:10001/devstoreaccount1/`)."""
 
-    async def send(self, queue: str, text: str, *, visibility_timeout: int) -> None:
+    async def send(self, queue: str, text: str, *, visibility_timeout: int) -> WireMessage:
+        """Returns the new message with its pop receipt, so the sender can renew or delete it unreceived.
+
+        That is how a worker claims the work item it sends (worker/activity_dispatcher.py).
+        """
         body = f"<QueueMessage><MessageText>{escape(text)}</MessageText></QueueMessage>".encode()
         query = {"messagettl": "-1"}
         if visibility_timeout:
             query["visibilitytimeout"] = str(visibility_timeout)
-        await self._call("POST", f"/{queue}/messages", query, body, operation="send message", expect=201)
+        reply = await self._call("POST", f"/{queue}/messages", query, body, operation="send message", expect=201)
+        return _parse_sent(reply.body, text)
 
     async def receive(self, queue: str, count: int, *, visibility_timeout: int) -> list[WireMessage]:
         query = {"numofmessages": str(count), "visibilitytimeout": str(visibility_timeout)}
@@ -81,11 +78,11 @@ class QueueWire(SignedRestClient):
 
     async def _call(
         self, method: str, path: str, query: dict[str, str], body: bytes, *, operation: str, expect: int
-    ) -> _Reply:
+    ) -> HttpReply:
         for attempt in range(_RETRIES + 1):
             try:
                 reply = await self._request(method, path, query, body)
-            except (aiohttp.ClientError, TimeoutError) as error:
+            except (TransportError, TimeoutError) as error:
                 if attempt == _RETRIES:
                     raise StorageError(f"{operation} failed ({type(error).__name__}, queue path={path!r})") from error
             else:
@@ -96,19 +93,15 @@ class QueueWire(SignedRestClient):
             await asyncio.sleep(0.5 * 2**attempt)
         raise AssertionError("unreachable")
 
-    async def _request(self, method: str, path: str, query: dict[str, str], body: bytes) -> _Reply:
+    async def _request(self, method: str, path: str, query: dict[str, str], body: bytes) -> HttpReply:
         full_path = f"{self._base_path}{path}"
-        url = f"{self._endpoint}{path}?" + "&".join(f"{name}={quote(value, safe='')}" for name, value in query.items())
-        headers = {"x-ms-date": formatdate(usegmt=True), "x-ms-version": API_VERSION}
+        query_string = "&".join(f"{name}={quote(value, safe='')}" for name, value in query.items())
+        headers = {"x-ms-date": self._now(), "x-ms-version": API_VERSION}
         if body:
             headers["Content-Type"] = "application/xml"
         headers["Authorization"] = self._authorization(method, full_path, query, headers, len(body))
-        self._record("queue", method, url)
-        session = self._http()
-        # aiohttp would add a Content-Type to a bodiless PUT, which the signature does not cover.
-        skip = () if body else ("Content-Type",)
-        async with session.request(method, url, data=body or None, headers=headers, skip_auto_headers=skip) as response:
-            return _Reply(response.status, dict(response.headers), await response.read())
+        self._record("queue", method, f"{self._endpoint}{path}?{query_string}")
+        return await self._pool.request(method, f"{quote(full_path)}?{query_string}", headers, body)
 
     def _authorization(
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], content_length: int
@@ -150,7 +143,22 @@ def _parse_message(element: ElementTree.Element) -> WireMessage:
     )
 
 
-def _error(operation: str, path: str, reply: _Reply) -> StorageError:
+def _parse_sent(body: bytes, text: str) -> WireMessage:
+    """Put Message's reply: `<QueueMessagesList><QueueMessage>` with id, times and pop receipt, but no text."""
+    element = ElementTree.fromstring(body).find("QueueMessage")
+    if element is None:
+        raise StorageError("send message: the reply does not describe the new message")
+    stored = _parse_message(element)
+    return WireMessage(
+        message_id=stored.message_id,
+        pop_receipt=stored.pop_receipt,
+        dequeue_count=0,  # never received yet
+        insertion_time=stored.insertion_time,
+        text=text,
+    )
+
+
+def _error(operation: str, path: str, reply: HttpReply) -> StorageError:
     code = reply.headers.get("x-ms-error-code") or _error_code_from_body(reply.body)
     message = f"{operation} failed (HTTP {reply.status}, {code}, queue path={path!r})"
     if code in _GONE_CODES or (reply.status == 404 and "/messages/" in path):

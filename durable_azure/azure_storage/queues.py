@@ -3,6 +3,12 @@
 Each method documents its storage calls. Receive makes exactly one service
 request (azurite-probe G3), then downloads offloaded bodies. Messages that are
 already gone are logged as `message.gone` and ignored where DTFx ignores them.
+
+A sender may also claim what it sends (`send_claimed`): the message is stored
+invisible, as a receive would leave it, and comes back as a ReceivedMessage,
+so the sending process can run it with no receive at all. The queue also
+holds the rendezvous for that: the in-process consumers that can take a
+message at once (`add_local_consumer`), found by whoever sends.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.queue import QueueMessage
@@ -49,6 +56,14 @@ class ReceivedMessage:
     is_malformed: bool = False  # the body can never be decoded (vs. a passing failure to fetch it)
 
 
+class LocalConsumer(Protocol):
+    """A consumer in this process that can start a message the moment it is sent (the activity dispatcher)."""
+
+    async def try_claim(self, data: MessageData) -> bool:
+        """Send `data` claimed and start it now; False, with nothing sent, when it cannot take more work."""
+        ...
+
+
 class TaskHubQueue:
     """One Azure queue of a task hub, speaking MessageData."""
 
@@ -65,6 +80,7 @@ class TaskHubQueue:
         self._codec = codec
         self._poison_queue = poison_queue
         self._send_listeners: list[Callable[[float], None]] = []
+        self._local_consumers: list[LocalConsumer] = []
         self.name: str = client.queue_name
         self.max_visibility_delay_seconds: float = MAX_VISIBILITY_DELAY_SECONDS
 
@@ -92,6 +108,19 @@ class TaskHubQueue:
         if callback in self._send_listeners:
             self._send_listeners.remove(callback)
 
+    def add_local_consumer(self, consumer: LocalConsumer) -> None:
+        """Offer messages sent to this queue from this process to `consumer` first (see `local_consumers`)."""
+        self._local_consumers.append(consumer)
+
+    def remove_local_consumer(self, consumer: LocalConsumer) -> None:
+        if consumer in self._local_consumers:
+            self._local_consumers.remove(consumer)
+
+    @property
+    def local_consumers(self) -> tuple[LocalConsumer, ...]:
+        """Who in this process can take a message as it is sent; the sender decides whether to ask them."""
+        return tuple(self._local_consumers)
+
     async def send(self, data: MessageData, *, visibility_delay: float = 0.0) -> None:
         """One send (plus one blob upload when the envelope is large); never expires.
 
@@ -99,25 +128,42 @@ class TaskHubQueue:
         clamped to [0, max_visibility_delay_seconds]. A zero sequence number is
         replaced by the process-wide counter, DTFx's ordering tie-breaker.
         """
-        if data.sequence_number == 0:
-            data = dataclasses.replace(data, sequence_number=next_sequence_number())
+        data = _with_sequence_number(data)
         body = await self._codec.encode(data)
-        delay = await self._send_body(body, visibility_delay)
+        delay = self._clamp(visibility_delay)
+        await self._put(body, delay)
         for callback in list(self._send_listeners):
             callback(delay)
 
+    async def send_claimed(self, data: MessageData, *, visibility_timeout: float) -> ReceivedMessage:
+        """One send (plus a blob upload for a large envelope) of a message that is already ours.
+
+        It is stored invisible for `visibility_timeout` seconds, as a receive
+        would leave it, and returned as received (dequeue count 0): the caller
+        renews, deletes or abandons it like any received message, and if the
+        caller dies it becomes visible to every consumer after the timeout.
+        Send listeners are not told: there is nothing for a poller to find.
+        """
+        data = _with_sequence_number(data)
+        body = await self._codec.encode(data)
+        stored = await self._put(body, max(1, self._clamp(visibility_timeout)))
+        return self._as_received(stored, data, body)
+
     async def send_raw(self, body: str) -> None:
         """Send a body that is not an envelope (the poison queue's wrappers)."""
-        await self._send_body(body, 0.0)
+        await self._put(body, 0)
 
-    async def _send_body(self, body: str, visibility_delay: float) -> int:
-        delay = math.ceil(min(max(visibility_delay, 0.0), self.max_visibility_delay_seconds))
+    def _clamp(self, seconds: float) -> int:
+        return math.ceil(min(max(seconds, 0.0), self.max_visibility_delay_seconds))
+
+    async def _put(self, body: str, visibility_seconds: int) -> WireMessage:
         if self._wire is not None:
-            await self._wire.send(self.name, body, visibility_timeout=delay)
-            return delay
+            return await self._wire.send(self.name, body, visibility_timeout=visibility_seconds)
         with translate_storage_errors("send message", queue=self.name):
-            await self._client.send_message(body, visibility_timeout=delay or None, time_to_live=INFINITE_TIME_TO_LIVE)
-        return delay
+            sent = await self._client.send_message(
+                body, visibility_timeout=visibility_seconds or None, time_to_live=INFINITE_TIME_TO_LIVE
+            )
+        return _wire_message(sent)
 
     async def receive(self, max_messages: int, visibility_timeout: float) -> list[ReceivedMessage]:
         """Exactly one receive request for up to `max_messages` (1..32), then blob downloads as needed.
@@ -156,13 +202,24 @@ class TaskHubQueue:
             decode_error, is_malformed = str(error), True
         except StorageError as error:
             decode_error = str(error)
+        return self._as_received(message, data, body, decode_error=decode_error, is_malformed=is_malformed)
+
+    def _as_received(
+        self,
+        stored: WireMessage,
+        data: MessageData | None,
+        body: str,
+        *,
+        decode_error: str | None = None,
+        is_malformed: bool = False,
+    ) -> ReceivedMessage:
         return ReceivedMessage(
             data=data,
             decode_error=decode_error,
-            message_id=message.message_id,
-            pop_receipt=message.pop_receipt,
-            dequeue_count=message.dequeue_count,
-            insertion_time=message.insertion_time,
+            message_id=stored.message_id,
+            pop_receipt=stored.pop_receipt,
+            dequeue_count=stored.dequeue_count,
+            insertion_time=stored.insertion_time,
             queue_name=self.name,
             raw_body=body,
             is_malformed=is_malformed,
@@ -191,7 +248,7 @@ class TaskHubQueue:
         await self._update_visibility(message, visibility_timeout)
 
     async def _update_visibility(self, message: ReceivedMessage, seconds: float) -> None:
-        timeout = math.ceil(min(max(seconds, 0.0), self.max_visibility_delay_seconds))
+        timeout = self._clamp(seconds)
         if self._wire is not None:
             message.pop_receipt = await self._wire.update_visibility(
                 self.name, message.message_id, message.pop_receipt, timeout
@@ -220,6 +277,12 @@ class TaskHubQueue:
         await self._poison_queue.send_raw(json.dumps(wrapper, ensure_ascii=False))
         logger.warning("message.poison: %s from %s: %s", message.message_id, self.name, reason)
         await self.delete(message)
+
+
+def _with_sequence_number(data: MessageData) -> MessageData:
+    if data.sequence_number == 0:
+        return dataclasses.replace(data, sequence_number=next_sequence_number())
+    return data
 
 
 def _wire_message(message: QueueMessage) -> WireMessage:

@@ -20,13 +20,12 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from email.utils import formatdate
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
 from azure.data.tables._serialize import _add_entity_properties  # the SDK's typing of entity properties
 
+from durable_azure.azure_storage.http_pool import TransportError
 from durable_azure.azure_storage.signed_rest import SignedRestClient
 from durable_azure.errors import ConcurrencyConflictError, StorageError
 
@@ -57,7 +56,7 @@ class TableBatchWire(SignedRestClient):
         body = _batch_body(self._endpoint, table, operations, batch_boundary, changeset_boundary)
         url = f"{self._endpoint}/$batch"
         headers = {
-            "x-ms-date": formatdate(usegmt=True),
+            "x-ms-date": self._now(),
             "x-ms-version": API_VERSION,
             "DataServiceVersion": "3.0",
             "MaxDataServiceVersion": "3.0;NetFx",
@@ -67,10 +66,10 @@ class TableBatchWire(SignedRestClient):
         headers["Authorization"] = self._authorization("POST", f"{self._base_path}/$batch", headers)
         self._record("table", "POST", url)
         try:
-            async with self._http().post(url, data=body, headers=headers) as response:
-                status, reply = response.status, await response.read()
-        except (aiohttp.ClientError, TimeoutError) as error:
+            response = await self._pool.request("POST", f"{self._base_path}/$batch", headers, body)
+        except (TransportError, TimeoutError) as error:
             raise StorageError(f"{operation} failed ({type(error).__name__}, table={table!r})") from error
+        status, reply = response.status, response.body
         if status != 202:
             raise _error(operation, table, status, reply)
         return _operation_etags(operation, table, reply, len(operations))

@@ -2,12 +2,21 @@
 
 The work-item queue is shared by every worker (competing consumers). Sync
 activities run in a thread pool, async ones on the event loop; at most
-`maxConcurrentActivityFunctions` run at once, and we only receive as many
-messages as we have free slots, so nothing sits invisible in our memory while
-another worker idles. A long activity keeps its message invisible by renewing
-it; if this process dies the message reappears and runs again elsewhere
-(at-least-once, as in DTFx). The outcome goes to the control queue of the
-orchestration that scheduled it, and only then is the work item deleted.
+`maxConcurrentActivityFunctions` run at once. Work reaches a slot two ways:
+
+* claimed: an orchestration episode of this process sends an activity request
+  while a slot is free, so the request is sent already invisible (as a receive
+  would leave it) and started here at once (`try_claim`), which saves the
+  receive and the polling delay;
+* received: requests sent visible, by other workers or when every slot here
+  was taken, are polled for, only as many as there are free slots.
+
+Either way nothing sits invisible in our memory while another worker idles.
+A long activity keeps its message invisible by renewing it; if this process
+dies the message reappears and runs again elsewhere (at-least-once, as in
+DTFx), claimed or not. The outcome goes to the control queue of the
+orchestration that scheduled it (or to its session in memory, when this
+process owns it), and only then is the work item deleted.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from durable_azure import serialization
-from durable_azure.azure_storage import MessageData, ReceivedMessage, TaskHub
+from durable_azure.azure_storage import MessageData, ReceivedMessage, TaskHub, TaskHubQueue
 from durable_azure.errors import MessageGoneError, StorageError
 from durable_azure.history import FailureDetails, HistoryEvent, TaskCompleted, TaskFailed, TaskScheduled
 from durable_azure.worker.episode import backoff_delay
@@ -29,6 +38,8 @@ from durable_azure.worker.polling import BackoffPoller
 from durable_azure.worker.registry import ActivityFunction, Registry
 
 logger = logging.getLogger(__name__)
+
+_RECEIVE_LIMIT = 32  # messages per receive request, the queue service's maximum
 
 
 class ActivityDispatcher:
@@ -54,13 +65,39 @@ class ActivityDispatcher:
         self._listener: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
         self._slot_freed = asyncio.Event()
+        self._is_claiming = False
+        self._last_poll_found_work = False
 
     def start(self) -> None:
-        self._hub.work_item_queue.add_send_listener(self._poller.wake_after)
+        queue = self._hub.work_item_queue
+        queue.add_send_listener(self._poller.wake_after)
+        queue.add_local_consumer(self)
+        self._is_claiming = True
         self._listener = asyncio.create_task(self._listen(), name="activity-listener")
 
+    async def try_claim(self, data: MessageData) -> bool:
+        """Send the activity request `data` already dequeued by us, and start it, if a slot is free now.
+
+        Returns False, having sent nothing, when every slot is taken: the caller
+        then sends it visible, for whichever worker frees a slot first. The slot
+        is taken before the send, so concurrent claims cannot overfill us.
+        """
+        if not self._is_claiming or self._free == 0:
+            return False
+        self._free -= 1
+        try:
+            message = await self._hub.work_item_queue.send_claimed(data, visibility_timeout=self._visibility_timeout)
+        except BaseException:
+            self._release_slots(1)
+            raise
+        self._start(message)
+        return True
+
     async def stop(self, timeout: float = 30.0) -> None:
-        """Stop receiving; give running activities `timeout` to finish, then hand the rest back."""
+        """Stop receiving and claiming; give running activities `timeout` to finish, then hand the rest back."""
+        self._is_claiming = False
+        self._hub.work_item_queue.remove_local_consumer(self)
+        self._hub.work_item_queue.remove_send_listener(self._poller.wake_after)
         if self._listener is not None:
             self._listener.cancel()
             await asyncio.gather(self._listener, return_exceptions=True)
@@ -78,27 +115,69 @@ class ActivityDispatcher:
                 self._slot_freed.clear()
                 await self._slot_freed.wait()
             try:
-                messages = await queue.receive(min(32, self._free), self._visibility_timeout)
+                messages = await self._receive(queue)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # storage trouble or a bug: this loop must not die
                 logger.warning("queue.listen_failed queue=%s error=%r", queue.name, error)
                 await self._poller.wait_after_empty_poll()
                 continue
+            self._last_poll_found_work = bool(messages)
             if not messages:
                 await self._poller.wait_after_empty_poll()
                 continue
             self._poller.reset()
-            for message in messages:
-                self._free -= 1
-                task = asyncio.create_task(self._process(message))
-                self._running.add(task)
-                task.add_done_callback(self._finished)
+            await self._start_received(queue, messages)
+
+    async def _receive(self, queue: TaskHubQueue) -> list[ReceivedMessage]:
+        """One receive for up to the free slots; whether claims may take them meanwhile depends on the queue.
+
+        While the queue has work (the last poll found some) the slots stay
+        reserved for the receive in flight: a claim then fails and its request
+        is sent visible, behind the backlog. Otherwise the queue is probably
+        empty, and reserving would turn away every claim that arrives while an
+        idle worker polls; so claims may take the slots, and the rare receive
+        that then returns more than fits hands the rest back.
+        """
+        count = min(_RECEIVE_LIMIT, self._free)
+        reserved = count if self._last_poll_found_work else 0
+        self._free -= reserved
+        try:
+            return await queue.receive(count, self._visibility_timeout)
+        finally:
+            self._free += reserved
+
+    async def _start_received(self, queue: TaskHubQueue, messages: list[ReceivedMessage]) -> None:
+        """Start the received messages that still fit; hand the others back to the queue at once.
+
+        Holding them would keep them invisible in our memory while other
+        workers may idle; one update each makes them visible to all again.
+        """
+        fits = min(len(messages), self._free)
+        for message in messages[:fits]:
+            self._free -= 1
+            self._start(message)
+        surplus = messages[fits:]
+        if surplus:
+            logger.info("activity.handed_back count=%d: slots were claimed during the receive", len(surplus))
+            outcomes = await asyncio.gather(*(queue.abandon(m, 0.0) for m in surplus), return_exceptions=True)
+            for error in (outcome for outcome in outcomes if isinstance(outcome, Exception)):
+                logger.warning("activity.hand_back_failed error=%r: visible again after its timeout", error)
+
+    def _start(self, message: ReceivedMessage) -> None:
+        """Run a message in a slot already taken for it; the slot comes free when it is done."""
+        task = asyncio.create_task(self._process(message))
+        self._running.add(task)
+        task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
-        self._free += 1
-        self._slot_freed.set()
+        self._release_slots(1)
+
+    def _release_slots(self, count: int) -> None:
+        if count > 0:
+            self._free += count
+            self._slot_freed.set()
 
     async def _process(self, message: ReceivedMessage) -> None:
         try:

@@ -1,6 +1,9 @@
 """Writing an episode's outcome to storage, in DTFx's order.
 
 1. send the outbound messages (activity requests, timers, events, child starts);
+   an activity request this process can start at once is claimed by its
+   activity dispatcher instead: sent invisible and run here without a receive
+   (activity_dispatcher.py), with the stored message as the recovery path;
 2. append the new history rows, guarded by the sentinel row's ETag: this is the
    commit point; a conflict means another worker owns the instance now;
 3. update the Instances row (the query side), unless the episode changed
@@ -40,12 +43,7 @@ class Checkpoint:
 
 async def write_checkpoint(hub: TaskHub, checkpoint: Checkpoint) -> str:
     """Steps 1-3; returns the new sentinel ETag. ConcurrencyConflictError if another writer won."""
-    await asyncio.gather(
-        *(
-            message.queue.send(message.data, visibility_delay=message.visibility_delay)
-            for message in checkpoint.outbound
-        )
-    )
+    await asyncio.gather(*(_send_or_claim(message) for message in checkpoint.outbound))
     new_etag = await hub.history.append(
         checkpoint.instance_id,
         execution_id=checkpoint.started.orchestration_instance.execution_id or "",
@@ -56,6 +54,21 @@ async def write_checkpoint(hub: TaskHub, checkpoint: Checkpoint) -> str:
     if not checkpoint.is_instance_unchanged:
         await hub.instances.update(checkpoint.instance_id, **instance_columns(checkpoint))
     return new_etag
+
+
+async def _send_or_claim(message: OutboundMessage) -> None:
+    """Send one message, letting a consumer in this process claim it when it can start it now.
+
+    Only messages due at once are offered: a delayed one (a timer) must wait in
+    the queue anyway. The sends of one episode run concurrently, and each claim
+    takes its slot before it awaits, so a fan-out wider than the free slots is
+    claimed up to them and the rest is sent visible, for any worker.
+    """
+    if message.visibility_delay <= 0:
+        for consumer in message.queue.local_consumers:
+            if await consumer.try_claim(message.data):
+                return
+    await message.queue.send(message.data, visibility_delay=message.visibility_delay)
 
 
 def instance_columns(checkpoint: Checkpoint) -> dict[str, object]:

@@ -1,8 +1,10 @@
 """Turning an episode's actions into queue messages, routed as DTFx routes them.
 
-Activity requests go to the work-item queue; timers to the instance's own
-control queue with a visibility delay; sub-orchestration starts, sent events
-and a child's outcome to the target instance's control queue.
+Activity requests go to the work-item queue (claimed on the way by this
+process's activity dispatcher when it has a free slot, see checkpoint.py);
+timers to the instance's own control queue with a visibility delay;
+sub-orchestration starts, sent events and a child's outcome to the target
+instance's control queue.
 """
 
 from __future__ import annotations
