@@ -12,6 +12,33 @@ report prints the workload's throughput as a fraction of that.
 The counter of the bound's own account is read back afterwards and must match
 the planned mix: it is a check that every kind is driven by a request the
 counter classifies the same way.
+
+Depth. Azurite's queue store scans every message in the account before each
+receive, delete and update, and a receive sorts the visible messages of its
+queue, so each queue request costs time proportional to the messages stored.
+By default (`standing_messages=0`) receives poll a queue of `RECEIVE_DEPTH`
+messages and deletes and updates act on messages received beforehand from a
+separate queue; that pool, one message per planned delete or update, is the
+only backlog, so even this bound has some depth (it grows with `total`; see
+`MixRate.average_standing_messages`). With `standing_messages=N` the mix runs
+against one extra "deep" queue, as W2's activities run against a work-item
+queue holding its whole fan-out:
+- sends, receives, deletes and updates all act on the deep queue;
+- before timing, the deep queue is filled (`FILL_IN_FLIGHT` sends at a time)
+  and the messages the deletes and updates need are received from it with a
+  long visibility timeout, so they stay stored, invisible, until deleted;
+- the fill is sized so the messages stored in the account average N over the
+  timed run: deletes drain the backlog while sends top it up (W2 sends about
+  as many work items as it deletes), and both are spread evenly by the
+  shuffle, so the average is the start plus half of (sends - deletes). When
+  the deletes need more messages than that, the deletes win and the average is
+  higher; `MixRate.average_standing_messages` says what was modelled;
+- a receive asks for as many messages as the workload received per receive
+  (its deletes per receive, 1 to 32), not a full page: most of W2's receives
+  poll a control queue holding little. Its visibility timeout is 1 s, so
+  received messages come back and the visible backlog does not run dry.
+W2 drains its work-item queue from `w2_activities` messages to none, so its
+spec asks for half of them standing: the average over the run.
 """
 
 from __future__ import annotations
@@ -36,6 +63,10 @@ HISTORY_ROWS = 10
 BATCH_ROWS = 4
 # A control queue polled by a busy worker holds a few messages, not a full page of 32.
 RECEIVE_DEPTH = 4
+PAGE = 32
+FILL_IN_FLIGHT = 32
+# Messages held for deletes and updates must outlive the timed run.
+HOLD_VISIBILITY_SECONDS = 300
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,6 +74,8 @@ class MixRate:
     requests_per_second: float
     planned: dict[str, int]
     counted: dict[str, int]
+    # Messages stored in the account while timed, on average (visible or not): the depth every queue request paid.
+    average_standing_messages: float
 
     @property
     def counter_matches(self) -> bool:
@@ -60,55 +93,109 @@ def plan(mix: Mapping[str, float], total: int) -> list[str]:
     return kinds
 
 
+def _counts(kinds: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for kind in kinds:
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+def messages_to_hold(planned: Mapping[str, int], standing_messages: int) -> int:
+    """How many messages the queue the deletes and updates act on starts with (see the module docstring)."""
+    needed = planned.get("queue.delete", 0) + planned.get("queue.update", 0)
+    if standing_messages <= 0:
+        return needed
+    drift = planned.get("queue.send", 0) - planned.get("queue.delete", 0)
+    return max(needed, round(standing_messages - RECEIVE_DEPTH - drift / 2))
+
+
+def messages_per_receive(planned: Mapping[str, int], standing_messages: int) -> int:
+    """A full page from the shallow queue; from the deep queue, the workload's own messages per receive."""
+    receives = planned.get("queue.receive", 0)
+    if standing_messages <= 0 or not receives:
+        return PAGE
+    return min(PAGE, max(1, round(planned.get("queue.delete", 0) / receives)))
+
+
 class _Fixture:
     """Queues, a table and a container prepared so every request kind has something real to act on."""
 
-    def __init__(self, account: StorageAccount) -> None:
+    def __init__(self, account: StorageAccount, standing_messages: int) -> None:
         suffix = uuid.uuid4().hex[:10]
         self.queue_wire = account.queue_wire
         self.table_wire = account.table_wire
         self.send_queue = account.queue_service.get_queue_client(f"bound-send-{suffix}")
         self.receive_queue = account.queue_service.get_queue_client(f"bound-receive-{suffix}")
+        deep = account.queue_service.get_queue_client(f"bound-deep-{suffix}")
+        self.deep_queue = deep if standing_messages > 0 else None
+        # Where sends, deletes and updates go, and where receives poll: the deep queue when there is one.
+        self.message_queue = self.deep_queue if self.deep_queue is not None else self.send_queue
+        self.poll_queue = self.deep_queue if self.deep_queue is not None else self.receive_queue
         self.table = account.table_service.get_table_client(f"Bound{suffix}")
         self.container = account.blob_service.get_container_client(f"bound-{suffix}")
+        self.standing_messages = standing_messages
+        self.receive_count = PAGE
         self.received: list[Any] = []
         self.lease: Any = None
         self.unique = iter(range(10**9))
 
-    async def create(self, kinds: list[str]) -> None:
-        await asyncio.gather(self.send_queue.create_queue(), self.receive_queue.create_queue())
+    def queues(self) -> list[Any]:
+        return [queue for queue in (self.send_queue, self.receive_queue, self.deep_queue) if queue is not None]
+
+    async def create(self, planned: Mapping[str, int]) -> int:
+        """Prepares everything; returns how many messages stand in the account when the timing starts."""
+        await asyncio.gather(*(queue.create_queue() for queue in self.queues()))
         await self.table.create_table()
         await self.container.create_container()
-        await asyncio.gather(*(self.receive_queue.send_message(PAYLOAD) for _ in range(RECEIVE_DEPTH)))
-        needs_message = sum(kind in ("queue.delete", "queue.update") for kind in kinds)
-        await asyncio.gather(*(self.send_queue.send_message(PAYLOAD) for _ in range(needs_message)))
-        while len(self.received) < needs_message:
-            if self.queue_wire is not None:
-                self.received += await self.queue_wire.receive(self.send_queue.queue_name, 32, visibility_timeout=300)
-                continue
-            pages = self.send_queue.receive_messages(messages_per_page=32, visibility_timeout=300).by_page()
-            self.received += [message async for message in await pages.__anext__()]
+        held = messages_to_hold(planned, self.standing_messages)
+        await self._send_many(self.receive_queue, RECEIVE_DEPTH)
+        await self._send_many(self.message_queue, held)
+        await self._receive_for_later(planned.get("queue.delete", 0) + planned.get("queue.update", 0))
+        self.receive_count = messages_per_receive(planned, self.standing_messages)
         rows = [{"PartitionKey": "history", "RowKey": f"{i:04d}", "Payload": PAYLOAD} for i in range(HISTORY_ROWS)]
         await self.table.submit_transaction([("upsert", row) for row in rows])
         await self.container.upload_blob("existing", PAYLOAD.encode())
         self.lease = await self.container.get_blob_client("existing").acquire_lease(lease_duration=60)
+        return RECEIVE_DEPTH + held
 
     async def delete(self) -> None:
         await asyncio.gather(
-            self.send_queue.delete_queue(),
-            self.receive_queue.delete_queue(),
+            *(queue.delete_queue() for queue in self.queues()),
             self.table.delete_table(),
             self.container.delete_container(),
             return_exceptions=True,
         )
 
-    async def queue_receive(self) -> None:
+    async def _send(self, queue: Any) -> None:
         if self.queue_wire is not None:
-            await self.queue_wire.receive(self.receive_queue.queue_name, 32, visibility_timeout=1)
-            return
-        pages = self.receive_queue.receive_messages(messages_per_page=32, visibility_timeout=1).by_page()
+            await self.queue_wire.send(queue.queue_name, PAYLOAD, visibility_timeout=0)
+        else:
+            await queue.send_message(PAYLOAD)
+
+    async def _send_many(self, queue: Any, count: int) -> None:
+        slots = asyncio.Semaphore(FILL_IN_FLIGHT)
+
+        async def send_one() -> None:
+            async with slots:
+                await self._send(queue)
+
+        await asyncio.gather(*(send_one() for _ in range(count)))
+
+    async def _receive(self, queue: Any, count: int, visibility_timeout: int) -> list[Any]:
+        if self.queue_wire is not None:
+            return await self.queue_wire.receive(queue.queue_name, count, visibility_timeout=visibility_timeout)
+        pages = queue.receive_messages(messages_per_page=count, visibility_timeout=visibility_timeout).by_page()
         with contextlib.suppress(StopAsyncIteration):  # an empty queue ends the paging at once
-            [message async for message in await pages.__anext__()]
+            return [message async for message in await pages.__anext__()]
+        return []
+
+    async def _receive_for_later(self, count: int) -> None:
+        """Messages for the deletes and updates, invisible (but stored) until the timed run acts on them."""
+        while len(self.received) < count:
+            self.received += await self._receive(self.message_queue, PAGE, HOLD_VISIBILITY_SECONDS)
+
+    async def queue_receive(self) -> None:
+        await self._receive(self.poll_queue, self.receive_count, 1)
 
     async def table_query(self) -> None:
         [row async for row in self.table.query_entities("PartitionKey eq 'history'")]
@@ -123,25 +210,22 @@ class _Fixture:
         await self.table.submit_transaction([("upsert", row) for row in rows])
 
     async def queue_send(self) -> None:
-        if self.queue_wire is not None:
-            await self.queue_wire.send(self.send_queue.queue_name, PAYLOAD, visibility_timeout=0)
-        else:
-            await self.send_queue.send_message(PAYLOAD)
+        await self._send(self.message_queue)
 
     async def queue_delete(self) -> None:
         message = self.received.pop()
         if self.queue_wire is not None:
-            await self.queue_wire.delete(self.send_queue.queue_name, message.message_id, message.pop_receipt)
+            await self.queue_wire.delete(self.message_queue.queue_name, message.message_id, message.pop_receipt)
         else:
-            await self.send_queue.delete_message(message)
+            await self.message_queue.delete_message(message)
 
     async def queue_update(self) -> None:
         message = self.received.pop()
         if self.queue_wire is not None:
-            name = self.send_queue.queue_name
+            name = self.message_queue.queue_name
             await self.queue_wire.update_visibility(name, message.message_id, message.pop_receipt, 300)
         else:
-            await self.send_queue.update_message(message, visibility_timeout=300)
+            await self.message_queue.update_message(message, visibility_timeout=300)
 
     async def table_row(self, mode: UpdateMode) -> None:
         row = {"PartitionKey": "history", "RowKey": "0000", "Payload": PAYLOAD}
@@ -176,12 +260,18 @@ class _Fixture:
         }
 
 
-async def measure_mix(connection_string: str, mix: Mapping[str, float], total: int, concurrency: int) -> MixRate:
-    """Drive `total` requests of the mix at `concurrency`; the rate, and the planned vs counted requests."""
+async def measure_mix(
+    connection_string: str, mix: Mapping[str, float], total: int, concurrency: int, standing_messages: int = 0
+) -> MixRate:
+    """Drive `total` requests of the mix at `concurrency`, with about `standing_messages` messages stored meanwhile.
+
+    Returns the rate, the planned vs counted requests and the depth modelled.
+    """
     kinds = plan(mix, total)
+    planned = _counts(kinds)
     async with StorageAccount.from_connection_string(connection_string) as account:
-        fixture = _Fixture(account)
-        await fixture.create(kinds)
+        fixture = _Fixture(account, standing_messages)
+        standing_at_start = await fixture.create(planned)
         operations = fixture.operations()
         pending = list(kinds)
         account.counter.reset()
@@ -195,7 +285,10 @@ async def measure_mix(connection_string: str, mix: Mapping[str, float], total: i
         elapsed = time.perf_counter() - start
         counted = {kind: count for kind, count in account.counter.snapshot().items() if count}
         await fixture.delete()
-    planned: dict[str, int] = {}
-    for kind in kinds:
-        planned[kind] = planned.get(kind, 0) + 1
-    return MixRate(requests_per_second=len(kinds) / elapsed, planned=planned, counted=counted)
+    drift = planned.get("queue.send", 0) - planned.get("queue.delete", 0)
+    return MixRate(
+        requests_per_second=len(kinds) / elapsed,
+        planned=planned,
+        counted=counted,
+        average_standing_messages=standing_at_start + drift / 2,
+    )

@@ -13,7 +13,15 @@ from typing import Any
 
 from bench.sizes import Sizes
 
-PEER_FIELDS = ("repeats", "w1_instances", "w1_latency_samples", "w2_activities", "w3_latency_samples", "w3_events")
+PEER_FIELDS = (
+    "repeats",
+    "warmup_runs",
+    "w1_instances",
+    "w1_latency_samples",
+    "w2_activities",
+    "w3_latency_samples",
+    "w3_events",
+)
 
 
 def dbos_installed() -> bool:

@@ -23,6 +23,17 @@ def _plural(unit: str) -> str:
     return unit[:-1] + "ies" if unit.endswith("y") else unit + "s"
 
 
+def _bound_text(bound: dict[str, Any], unit: str) -> str:
+    text = f"mix rate {_number(bound['mix_requests_per_second'])} requests/s"
+    if "fraction" in bound:
+        text += f" = {_number(bound['bound_units_per_second'])} {_plural(unit)}/s; ours is {bound['fraction']:.0%}"
+    else:
+        text += " (latency workload: no throughput fraction)"
+    if not bound["counter_matches_plan"]:
+        text += "  [counter disagreed with the planned mix]"
+    return text
+
+
 def _workload_lines(key: str, result: dict[str, Any]) -> list[str]:
     lines = [f"{key}  {result['title']}  (medians of {len(result['runs'])} run(s))"]
     lines += [f"    {name:28} {_number(value)}" for name, value in result["median"].items()]
@@ -31,15 +42,14 @@ def _workload_lines(key: str, result: dict[str, Any]) -> list[str]:
     lines.append(f"    {'requests per ' + result['unit']:28} {_number(result['requests_per_unit'])}")
     bound = result.get("bound")
     if bound:
-        text = f"mix rate {_number(bound['mix_requests_per_second'])} requests/s"
-        if "fraction" in bound:
-            units = f"{_number(bound['bound_units_per_second'])} {_plural(result['unit'])}/s"
-            text += f" = {units}; ours is {bound['fraction']:.0%}"
-        else:
-            text += " (latency workload: no throughput fraction)"
-        if not bound["counter_matches_plan"]:
-            text += "  [counter disagreed with the planned mix]"
-        lines.append(f"    {'Azurite bound':28} {text}")
+        lines.append(f"    {'Azurite bound':28} {_bound_text(bound, result['unit'])}")
+        deep = bound.get("at_depth")
+        if deep:
+            standing = f"{_number(deep['average_standing_messages'])} messages standing"
+            if round(deep["average_standing_messages"]) != deep["standing_messages"]:
+                # The deletes needed a bigger backlog than the workload's own (bench/bound.py, "Depth").
+                standing += f"; the workload's average is {deep['standing_messages']}"
+            lines.append(f"    Azurite bound at the workload's depth ({standing}): {_bound_text(deep, result['unit'])}")
     peer = result.get("peer")
     if peer:
         headline = result["headline"]

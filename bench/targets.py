@@ -33,6 +33,7 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
     w1_fraction = _figure(results, "W1a", "bound", "fraction")
     w1_latency = _figure(results, "W1b", "median", "latency_median_ms")
     w2_rate = _figure(results, "W2", "median", "activities_per_second")
+    w2_deep_bound = _figure(results, "W2", "bound", "at_depth", "bound_units_per_second")
     w4_cpu = _figure(results, "W4", "median", "engine_cpu_seconds")
     w4_first = _figure(results, "W4", "median", "engine_ms_first_episodes")
     w4_last = _figure(results, "W4", "median", "engine_ms_last_episodes")
@@ -60,7 +61,14 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"{w1_latency:.0f} ms",
             w1_latency <= 100 if _known(w1_latency) else None,
         ),
-        _target("P4", "W2 >= 250 activities/s", f"{w2_rate:.0f}/s", w2_rate >= 250 if _known(w2_rate) else None),
+        _target(
+            "P4",
+            "W2 >= 250 activities/s",
+            f"{w2_rate:.0f}/s; Azurite bound at W2's depth {w2_deep_bound:.0f}/s"
+            if _known(w2_deep_bound)
+            else f"{w2_rate:.0f}/s",
+            w2_rate >= 250 if _known(w2_rate) else None,
+        ),
         _target(
             "P5",
             f"W4 engine CPU <= 2 s, per-episode time flat (last <= {FLAT_FACTOR}x first), no reloads",

@@ -180,6 +180,10 @@ class _Connection(asyncio.Protocol):
         except (ValueError, IndexError) as error:
             self._fail(TransportError(f"malformed HTTP reply: {error}"))
 
+    def eof_received(self) -> bool:
+        self.closed = True  # the server hung up: never hand this connection out again
+        return False
+
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         if self._reply is None or self._reply.done():

@@ -22,6 +22,7 @@ process owns it), and only then is the work item deleted.
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import logging
 import traceback
@@ -58,6 +59,8 @@ class ActivityDispatcher:
         self._hub = hub
         self._registry = registry
         self._free = max_concurrent
+        self._max_concurrent = max_concurrent
+        self._waiting: collections.deque[tuple[MessageData, Callable[[bool], None]]] = collections.deque()
         self._visibility_timeout = visibility_timeout
         self._max_dequeue_count = max_dequeue_count
         self._poller = BackoffPoller(maximum=max_polling_interval)
@@ -93,6 +96,60 @@ class ActivityDispatcher:
         self._start(message)
         return True
 
+    def run_unqueued(self, data: MessageData, on_settled: Callable[[bool], None]) -> bool:
+        """Run an activity request that has no queue message behind it (anchors.py); False if we cannot take it.
+
+        It runs at once in a free slot, or waits here for one behind at most
+        `max_concurrent` others; beyond that the caller sends a work item, for
+        any worker. The slot is freed as soon as the activity function returns:
+        waiting for the orchestration to commit the outcome is not work.
+        `on_settled(True)` once the outcome is committed or sent by queue;
+        `on_settled(False)` if neither could be done, so the anchor is let go
+        and recovery sends the request again.
+        """
+        if not self._is_claiming:
+            return False
+        if self._free > 0:
+            self._free -= 1
+            self._spawn_unqueued(data, on_settled)
+        elif len(self._waiting) < self._max_concurrent:
+            self._waiting.append((data, on_settled))
+        else:
+            return False
+        return True
+
+    def _spawn_unqueued(self, data: MessageData, on_settled: Callable[[bool], None]) -> None:
+        task = asyncio.create_task(self._run_unqueued(data, on_settled))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _hand_waiting_to_the_queue(self) -> None:
+        """Stopping: unqueued requests that never got a slot become work items, for whoever runs next."""
+        while self._waiting:
+            data, on_settled = self._waiting.popleft()
+            try:
+                await self._hub.work_item_queue.send(data)
+            except StorageError as error:
+                logger.warning("activity.hand_over_failed error=%s: its anchor brings it back", error)
+                on_settled(False)
+                continue
+            on_settled(True)
+
+    async def _run_unqueued(self, data: MessageData, on_settled: Callable[[bool], None]) -> None:
+        event = data.event
+        assert isinstance(event, TaskScheduled)
+        try:
+            outcome = await self._invoke(event)
+        finally:
+            self._release_slots(1)
+        try:
+            await self._send_outcome(data, outcome)
+        except StorageError as error:
+            logger.warning("activity.outcome_failed activity=%s error=%s: it will run again", event.name, error)
+            on_settled(False)
+            return
+        on_settled(True)
+
     async def stop(self, timeout: float = 30.0) -> None:
         """Stop receiving and claiming; give running activities `timeout` to finish, then hand the rest back."""
         self._is_claiming = False
@@ -101,6 +158,7 @@ class ActivityDispatcher:
         if self._listener is not None:
             self._listener.cancel()
             await asyncio.gather(self._listener, return_exceptions=True)
+        await self._hand_waiting_to_the_queue()
         if self._running:
             _, still_running = await asyncio.wait(list(self._running), timeout=timeout)
             for task in still_running:
@@ -175,8 +233,12 @@ class ActivityDispatcher:
         self._release_slots(1)
 
     def _release_slots(self, count: int) -> None:
-        if count > 0:
-            self._free += count
+        """Free slots go first to unqueued requests waiting here: they are committed work the queue does not hold."""
+        self._free += count
+        while self._free > 0 and self._waiting:
+            self._free -= 1
+            self._spawn_unqueued(*self._waiting.popleft())
+        if self._free > 0:
             self._slot_freed.set()
 
     async def _process(self, message: ReceivedMessage) -> None:

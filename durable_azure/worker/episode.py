@@ -35,6 +35,7 @@ from durable_azure.orchestration import (
     OrchestrationExecutor,
     OrchestrationState,
 )
+from durable_azure.worker.anchors import AnchorBook, AnchorPlan, unfinished_activities
 from durable_azure.worker.checkpoint import Checkpoint, execution_started, write_checkpoint
 from durable_azure.worker.instance_cache import CachedInstance, InstanceCache
 from durable_azure.worker.local_inbox import LocalInbox
@@ -78,12 +79,14 @@ class EpisodeRunner:
         cache: InstanceCache,
         *,
         inbox: LocalInbox | None = None,
+        anchors: AnchorBook | None = None,
         clock: Callable[[], datetime] = utc_now,
     ):
         self._hub = hub
         self._registry = registry
         self._cache = cache
         self._inbox = inbox or LocalInbox()
+        self._anchors = anchors
         self._clock = clock
 
     def forget_partition(self, partition_id: str) -> None:
@@ -104,6 +107,7 @@ class EpisodeRunner:
         if decision.not_started:
             await self._sort_not_started(instance_id, decision)
         decision.log_discards(instance_id)
+        await self._recover_unqueued_activities(instance_id, loaded.state, decision)
         if not decision.has_work:
             await self._finish_without_episode(instance_id, loaded.state, decision)
             return
@@ -116,6 +120,24 @@ class EpisodeRunner:
         except BaseException:
             self._cache.evict(instance_id)
             raise
+
+    async def _recover_unqueued_activities(self, instance_id: str, state: OrchestrationState, decision: Triage) -> None:
+        """A control message delivered again after it was applied may be an anchor whose worker died (anchors.py).
+
+        Its activities then have no work item anywhere: send one for every
+        activity history shows unfinished, except those running here. After an
+        ordinary crash between commit and delete this duplicates activities that
+        still have their work item, which at-least-once allows.
+        """
+        if state.status not in (OrchestrationStatus.Running, OrchestrationStatus.Suspended):
+            return
+        if not any(not self._inbox.is_local(m) and m.dequeue_count > 1 for m in decision.delete):
+            return
+        running_here = self._anchors.running_here(instance_id, state.execution_id) if self._anchors else set()
+        work = unfinished_activities(state, running_here)
+        if work:
+            logger.warning("activity.recovered instance=%s count=%d: sent again as work items", instance_id, len(work))
+            await asyncio.gather(*(self._hub.work_item_queue.send(data) for data in work))
 
     async def _load(self, instance_id: str) -> _Loaded:
         cached = self._cache.get(instance_id)
@@ -149,6 +171,9 @@ class EpisodeRunner:
         history, start_index = [*base, *result.new_history], len(base)
         episode = (0 if decision.start is not None else loaded.state.episode) + 1
         outbound = self._outbound(instance_id, history, result, now, episode)
+        plan = AnchorPlan(instance_id)
+        if self._anchors is not None and result.status != OrchestrationStatus.ContinuedAsNew:
+            plan, outbound = self._anchors.plan(instance_id, decision.all_accepted, outbound)
         for _ in range(MAX_CONTINUE_AS_NEW_PER_EPISODE):
             if result.status != OrchestrationStatus.ContinuedAsNew:
                 break
@@ -174,8 +199,16 @@ class EpisodeRunner:
             # The Instances row is the query side: rewrite it only when what it shows changes.
             is_instance_unchanged=start_index > 0 and not result.is_done and visible_state == loaded.visible_state,
         )
-        etag = await write_checkpoint(self._hub, checkpoint)
-        await self._delete(decision.delete + decision.all_accepted)
+        try:
+            etag = await write_checkpoint(self._hub, checkpoint)
+        except BaseException:
+            if self._anchors is not None:
+                self._anchors.abort(plan)
+            raise
+        kept = await self._anchors.commit(plan, result.new_history) if self._anchors is not None else None
+        if result.is_done and self._anchors is not None:
+            self._anchors.forget_instance(instance_id)
+        await self._delete([m for m in decision.delete + decision.all_accepted if m is not kept])
         await self._abandon(decision.defer)
         if start_index > 0:  # extend the state we triaged with; a new execution starts a new one
             state = loaded.state

@@ -23,6 +23,7 @@ from datetime import datetime
 
 from durable_azure.azure_storage import MessageData, ReceivedMessage, TaskHub, TaskHubQueue
 from durable_azure.history import TimerFired
+from durable_azure.worker.anchors import AnchorBook
 from durable_azure.worker.episode import EpisodeRunner, backoff_delay, utc_now
 from durable_azure.worker.local_inbox import LocalInbox
 from durable_azure.worker.polling import BackoffPoller
@@ -43,9 +44,11 @@ class OrchestrationDispatcher:
         buffer_threshold: int,
         max_dequeue_count: int,
         max_polling_interval: float,
+        anchors: AnchorBook | None = None,
         clock: Callable[[], datetime] = utc_now,
     ):
         self._hub = hub
+        self._anchors = anchors
         self._runner = runner
         self._inbox = inbox
         self._batch_size = batch_size
@@ -86,6 +89,8 @@ class OrchestrationDispatcher:
         ]
         if in_flight:
             await asyncio.wait(in_flight, timeout=drain_timeout)
+        if self._anchors is not None:
+            await self._anchors.let_go_of_partition(partition_id)
         self._runner.forget_partition(partition_id)
 
     async def stop(self, timeout: float = 30.0) -> None:
@@ -138,6 +143,8 @@ class OrchestrationDispatcher:
         held = self._held.get(message.message_id)
         if held is not None:  # redelivered while we still hold it: keep the newest pop receipt only
             held.pop_receipt = message.pop_receipt
+            return
+        if self._anchors is not None and self._anchors.absorb_redelivery(message):
             return
         if message.data is None or message.dequeue_count > self._max_dequeue_count:
             await self._reject(queue, message)

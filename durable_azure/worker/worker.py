@@ -19,6 +19,7 @@ from durable_azure.azure_storage import TaskHub
 from durable_azure.errors import DurableAzureError
 from durable_azure.settings import DurableTaskSettings
 from durable_azure.worker.activity_dispatcher import ActivityDispatcher
+from durable_azure.worker.anchors import AnchorBook
 from durable_azure.worker.episode import EpisodeRunner
 from durable_azure.worker.instance_cache import InstanceCache
 from durable_azure.worker.local_inbox import LocalInbox
@@ -57,9 +58,12 @@ class Worker:
         self._state = WorkerState.NEW
         self.instance_cache = InstanceCache()
         inbox = LocalInbox()
+        self._anchors = AnchorBook(
+            hub, visibility_timeout=self.settings.control_queue_visibility_timeout.total_seconds()
+        )
         self._orchestrations = OrchestrationDispatcher(
             hub,
-            EpisodeRunner(hub, registry, self.instance_cache, inbox=inbox),
+            EpisodeRunner(hub, registry, self.instance_cache, inbox=inbox, anchors=self._anchors),
             inbox,
             batch_size=self.settings.control_queue_batch_size,
             visibility_timeout=self.settings.control_queue_visibility_timeout.total_seconds(),
@@ -67,6 +71,7 @@ class Worker:
             buffer_threshold=self.settings.control_queue_buffer_threshold,
             max_dequeue_count=self.settings.max_dequeue_count,
             max_polling_interval=self.settings.max_queue_polling_interval.total_seconds(),
+            anchors=self._anchors,
         )
         self._activities = ActivityDispatcher(
             hub,
@@ -77,6 +82,7 @@ class Worker:
             max_polling_interval=self.settings.max_queue_polling_interval.total_seconds(),
             deliver_local=self._orchestrations.deliver_local,
         )
+        self._anchors.attach(self._activities)
         self._partitions = PartitionManager(
             hub,
             owner=self.worker_id,
@@ -100,6 +106,7 @@ class Worker:
         self._state = WorkerState.RUNNING
         await self.hub.create_if_not_exists()
         self._activities.start()
+        self._anchors.start()
         await self._partitions.start()
         logger.info(
             "worker.started id=%s hub=%s partitions=%s", self.worker_id, self.hub.hub_name, self.owned_partitions
@@ -115,6 +122,7 @@ class Worker:
             await self._orchestrations.stop_partition(partition_id, drain_timeout=timeout)
         await self._orchestrations.stop(timeout)
         await self._activities.stop(timeout)
+        await self._anchors.stop()
         await self._partitions.stop()
         logger.info("worker.stopped id=%s", self.worker_id)
 

@@ -3,7 +3,8 @@
 Never asserts a timing: the figures depend on the machine. It asserts what a
 reader of the printed table and the JSON relies on: each workload completed,
 requests were counted by kind, the Azurite bound's driver issued exactly the
-planned requests, and each target has a verdict.
+planned requests (on shallow queues, and for W2 also at W2's own depth), and
+each target has a verdict.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ WORKLOAD_FIELDS = {
     "bound",
 }
 
+DEPTH_FIELDS = {"standing_messages", "mix_requests_per_second", "bound_units_per_second", "fraction"}
+
 
 async def test_every_workload_reports_every_field(tmp_path):
     report = await run_all(TINY, quick=True, only=None, with_peer=False, profile_dir=None, azurite_debug_log=None)
@@ -39,6 +42,12 @@ async def test_every_workload_reports_every_field(tmp_path):
         assert set(result["median"]) == set(result["runs"][0]), key
         assert result["bound"]["mix_requests_per_second"] > 0, key
         assert result["bound"]["counter_matches_plan"], key
+    fan_out = document["workloads"]["W2"]["bound"]
+    assert set(fan_out["at_depth"]) >= DEPTH_FIELDS
+    assert fan_out["at_depth"]["standing_messages"] == TINY.w2_activities // 2
+    assert fan_out["at_depth"]["average_standing_messages"] >= TINY.w2_activities // 2
+    assert fan_out["at_depth"]["counter_matches_plan"]
+    assert all("at_depth" not in result["bound"] for key, result in document["workloads"].items() if key != "W2")
     hello = document["workloads"]["W1a"]
     assert hello["units"] == TINY.w1_instances
     assert {"queue.send", "queue.receive", "queue.delete", "table.batch"} <= set(hello["requests"])
@@ -48,3 +57,5 @@ async def test_every_workload_reports_every_field(tmp_path):
     printed = render(report)
     assert all(f"{spec.key} " in printed for spec in SPECS)
     assert "requests per orchestration" in printed
+    assert "Azurite bound at the workload's depth" in printed
+    assert "Azurite bound at W2's depth" in printed  # P4's line

@@ -1,20 +1,17 @@
 """Local claim: a worker that sends an activity request while it has a free slot runs it without receiving it.
 
-The claimed work item is stored invisible, as a receive would leave it, so it
-stays the recovery path: if the worker dies it reappears after its visibility
-timeout and runs elsewhere. Work items for which no slot is free are sent
-visible, for any worker.
+Claims happen in episodes that have no control message to anchor their
+activities (test_anchors.py covers those): here, episodes triggered by an
+external event. The claimed work item is stored invisible, as a receive would
+leave it, so it stays the recovery path: if the worker dies it reappears after
+its visibility timeout and runs elsewhere. Work items for which no slot is
+free are sent visible, for any worker.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import inspect
 import json
-import threading
-import time
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
@@ -22,146 +19,52 @@ import pytest
 from durable_azure.azure_storage import MessageCodec, MessageData, ReceivedMessage, TaskHub, TaskHubQueue
 from durable_azure.client import DurableOrchestrationClient
 from durable_azure.history import OrchestrationInstance, TaskScheduled
-from durable_azure.worker import ActivityFunction, Registry, Worker
+from durable_azure.worker import Registry, Worker
 from tests.worker import apps
-from tests.worker.conftest import TEST_SETTINGS, Running
+from tests.worker.conftest import TEST_SETTINGS
+from tests.worker.gating import (
+    WAIT_SECONDS,
+    gated_pair,
+    hello_after_event,
+    is_empty,
+    record_work_item_receives,
+    wait_until,
+)
 
-WAIT_SECONDS = 60.0
 INSTANCE = OrchestrationInstance(instance_id="claim-1", execution_id="e1")
 
 
-def gated_once(context):
-    return (yield context.call_activity("gated", context.instance_id))
-
-
-def gated_fan_out(context):
-    results = yield context.task_all([context.call_activity("gated", i) for i in range(context.get_input())])
-    return sorted(results)
-
-
-class Gate:
-    """An activity that records who ran it and, for the gated worker, waits until the test opens the gate."""
-
-    def __init__(self) -> None:
-        self.opened = threading.Event()
-        self.runs: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def activity(self, worker: str, *, waits: bool) -> Callable[[object], object]:
-        def gated(value: object) -> object:
-            with self._lock:
-                self.runs[worker] = self.runs.get(worker, 0) + 1
-            if waits:
-                self.opened.wait(WAIT_SECONDS)
-            return value if isinstance(value, int) else worker
-
-        return gated
-
-    def registry(self, worker: str, *, waits: bool) -> Registry:
-        base = apps.registry()
-        function = self.activity(worker, waits=waits)
-        return Registry(
-            orchestrators={**base.orchestrators, "gated_once": gated_once, "gated_fan_out": gated_fan_out},
-            activities={**base.activities, "gated": ActivityFunction(name="gated", function=function, input_name=None)},
-        )
-
-
-def record_work_item_receives(hub: TaskHub, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The dequeue count of every work item a worker gets by receiving (a pass-through spy; storage stays real)."""
-    queue = hub.work_item_queue
-    real_receive = queue.receive
-    dequeue_counts: list[int] = []
-
-    async def receive(max_messages: int, visibility_timeout: float):
-        messages = await real_receive(max_messages, visibility_timeout)
-        dequeue_counts.extend(message.dequeue_count for message in messages)
-        return messages
-
-    monkeypatch.setattr(queue, "receive", receive)
-    return dequeue_counts
-
-
-async def wait_until(condition: Callable[[], bool | Awaitable[bool]]) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        result = condition()
-        if inspect.isawaitable(result):
-            result = await result
-        if result:
-            return
-        assert time.monotonic() < deadline, "condition not reached"
-        await asyncio.sleep(0.1)
-
-
-async def stored_message_count(queue: TaskHubQueue, hub: TaskHub) -> int:
-    """Messages in the queue, visible or not (the queue's approximate count)."""
-    properties = await hub.account.queue_service.get_queue_client(queue.name).get_queue_properties()
-    return properties.approximate_message_count
-
-
-async def is_empty(queue: TaskHubQueue, hub: TaskHub) -> bool:
-    return await stored_message_count(queue, hub) == 0
-
-
-async def has_visible(queue: TaskHubQueue, hub: TaskHub, count: int) -> bool:
-    peeked = await hub.account.queue_service.get_queue_client(queue.name).peek_messages(max_messages=32)
-    return len(peeked) == count
-
-
 async def test_a_sequence_runs_its_activities_without_receiving_them(
-    running: Running, monkeypatch: pytest.MonkeyPatch
+    task_hub: TaskHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    received = record_work_item_receives(running.hub, monkeypatch)
-    counter = running.hub.account.counter
-    before = counter.snapshot()
-    instance_id = await running.client.start_new("hello_sequence")
-    status = await running.client.wait_for_completion(instance_id, timeout=30)
-    assert status.output == ["Hello Tokyo!", "Hello Seattle!", "Hello London!"]
-    assert received == []  # every work item was claimed by the worker that sent it
-    assert counter.snapshot()["queue.send"] - before["queue.send"] == 4  # the start and three work items
-    # each claimed work item was deleted with the pop receipt its send returned: none is left behind
-    await wait_until(lambda: is_empty(running.hub.work_item_queue, running.hub))
-
-
-async def test_a_fan_out_wider_than_the_free_slots_leaves_the_rest_to_other_workers(
-    make_task_hub, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    hub = await make_task_hub()
-    gate = Gate()
-    settings = dataclasses.replace(TEST_SETTINGS, max_concurrent_activity_functions=2)
-    first = Worker(hub, gate.registry("first", waits=True), settings, worker_id="first")
-    second = Worker(hub, gate.registry("second", waits=False), TEST_SETTINGS, worker_id="second")
-    await first.start()
-    try:
-        async with DurableOrchestrationClient(hub) as client:
-            instance_id = await client.start_new("gated_fan_out", client_input=10)
-            await wait_until(lambda: gate.runs.get("first") == 2)
-            # the first worker's two slots are busy; the other eight wait, visible, for anyone
-            await wait_until(lambda: has_visible(hub.work_item_queue, hub, 8))
-            await second.start()
-            await wait_until(lambda: gate.runs.get("second") == 8)
-            gate.opened.set()
-            status = await client.wait_for_completion(instance_id, timeout=WAIT_SECONDS)
-        assert status.output == list(range(10))
-        assert gate.runs == {"first": 2, "second": 8}
-    finally:
-        gate.opened.set()
-        await first.stop(timeout=5)
-        await second.stop(timeout=5)
+    received = record_work_item_receives(task_hub, monkeypatch)
+    base = apps.registry()
+    registry = Registry(
+        orchestrators={**base.orchestrators, "hello_after_event": hello_after_event}, activities=base.activities
+    )
+    counter = task_hub.account.counter
+    async with Worker(task_hub, registry, TEST_SETTINGS), DurableOrchestrationClient(task_hub) as client:
+        before = counter.snapshot()
+        instance_id = await client.start_new("hello_after_event")
+        await client.raise_event(instance_id, "Go", None)
+        status = await client.wait_for_completion(instance_id, timeout=30)
+        assert status.output == ["Hello Tokyo!", "Hello Seattle!", "Hello London!"]
+        assert received == []  # every work item was claimed by the worker that sent it
+        # the start, the event and three claimed work items
+        assert counter.snapshot()["queue.send"] - before["queue.send"] == 5
+        # each claimed work item was deleted with the pop receipt its send returned: none is left behind
+        await wait_until(lambda: is_empty(task_hub.work_item_queue, task_hub))
 
 
 async def test_a_claimed_work_item_comes_back_when_its_worker_dies(
     task_hub: TaskHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     received = record_work_item_receives(task_hub, monkeypatch)
-    gate = Gate()
     settings = dataclasses.replace(TEST_SETTINGS, work_item_queue_visibility_timeout=timedelta(seconds=2))
-    first = Worker(task_hub, gate.registry("first", waits=True), settings, worker_id="first")
-    second = Worker(task_hub, gate.registry("second", waits=False), settings, worker_id="second")
-    await first.start()
-    try:
+    async with gated_pair(task_hub, settings) as (gate, first, second):
         async with DurableOrchestrationClient(task_hub) as client:
-            instance_id = await client.start_new("gated_once")
+            instance_id = await client.start_new("gated_after_event")
+            await client.raise_event(instance_id, "Go", None)
             await wait_until(lambda: gate.runs.get("first") == 1)
             assert received == []  # the first worker claimed it
             # let its episode commit and delete the start message, so only the work item is left in flight
@@ -172,10 +75,6 @@ async def test_a_claimed_work_item_comes_back_when_its_worker_dies(
             status = await client.wait_for_completion(instance_id, timeout=WAIT_SECONDS)
         assert status.output == "second"
         assert received == [1]  # it reappeared after its visibility timeout, received here for the first time
-    finally:
-        gate.opened.set()
-        await first.stop(timeout=5)
-        await second.stop(timeout=5)
 
 
 def _claimable_queues(hub: TaskHub) -> dict[str, TaskHubQueue]:
