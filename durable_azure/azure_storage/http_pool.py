@@ -114,7 +114,8 @@ class HttpPool:
             opening = self._loop.create_connection(
                 _Connection, self._host, self._port, ssl=self._tls, server_hostname=server_name
             )
-            _, connection = await asyncio.wait_for(opening, CONNECT_TIMEOUT_SECONDS)
+            async with asyncio.timeout(CONNECT_TIMEOUT_SECONDS):  # not wait_for: it can swallow a cancel() on 3.11
+                _, connection = await opening
         except OSError as error:
             raise TransportError(f"cannot connect to {self._authority}: {error.strerror or error}") from error
         self._open.add(connection)

@@ -296,7 +296,8 @@ class ActivityDispatcher:
         wait = interval
         while True:
             try:
-                await asyncio.wait_for(done.wait(), timeout=wait)
+                async with asyncio.timeout(wait):  # not wait_for: see polling.py
+                    await done.wait()
                 return
             except TimeoutError:
                 pass

@@ -94,7 +94,8 @@ class PartitionManager:
     async def _loop(self, step: Callable[[], Awaitable[None]], interval: float) -> None:
         while not self._stopping.is_set():
             try:
-                await asyncio.wait_for(self._stopping.wait(), timeout=interval)
+                async with asyncio.timeout(interval):  # not wait_for: see polling.py
+                    await self._stopping.wait()
                 return
             except TimeoutError:
                 pass
@@ -108,7 +109,8 @@ class PartitionManager:
         interval = self._timing.renew_interval
         while not self._stopping.is_set():
             try:
-                await asyncio.wait_for(self._stopping.wait(), timeout=interval)
+                async with asyncio.timeout(interval):  # not wait_for: see polling.py
+                    await self._stopping.wait()
                 return
             except TimeoutError:
                 pass

@@ -53,7 +53,10 @@ class BackoffPoller:
             self._woken.clear()
             return
         try:
-            await asyncio.wait_for(self._woken.wait(), timeout=delay)
+            # Not asyncio.wait_for: on Python 3.11 a cancel() that lands in the same loop iteration as
+            # wake() is swallowed by it, and the listener that owns this poller would then never stop.
+            async with asyncio.timeout(delay):
+                await self._woken.wait()
         except TimeoutError:
             return
         self._woken.clear()
