@@ -35,7 +35,7 @@ from durable_azure.azure_storage import MessageData, ReceivedMessage, TaskHub, T
 from durable_azure.errors import MessageGoneError, StorageError
 from durable_azure.history import FailureDetails, HistoryEvent, TaskCompleted, TaskFailed, TaskScheduled
 from durable_azure.worker.episode import backoff_delay
-from durable_azure.worker.polling import BackoffPoller
+from durable_azure.worker.polling import BackoffPoller, receive_or_hand_back
 from durable_azure.worker.registry import ActivityFunction, Registry
 
 logger = logging.getLogger(__name__)
@@ -201,7 +201,7 @@ class ActivityDispatcher:
         reserved = count if self._last_poll_found_work else 0
         self._free -= reserved
         try:
-            return await queue.receive(count, self._visibility_timeout)
+            return await receive_or_hand_back(queue, count, self._visibility_timeout)
         finally:
             self._free += reserved
 

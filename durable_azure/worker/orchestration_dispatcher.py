@@ -26,7 +26,7 @@ from durable_azure.history import TimerFired
 from durable_azure.worker.anchors import AnchorBook
 from durable_azure.worker.episode import EpisodeRunner, backoff_delay, utc_now
 from durable_azure.worker.local_inbox import LocalInbox
-from durable_azure.worker.polling import BackoffPoller
+from durable_azure.worker.polling import BackoffPoller, receive_or_hand_back
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class OrchestrationDispatcher:
         while True:
             await self._buffer_space.wait()
             try:
-                messages = await queue.receive(self._batch_size, self._visibility_timeout)
+                messages = await receive_or_hand_back(queue, self._batch_size, self._visibility_timeout)
                 if not messages:
                     await poller.wait_after_empty_poll()
                     continue
@@ -202,7 +202,10 @@ class OrchestrationDispatcher:
     async def _run_batch(self, instance_id: str, batch: list[ReceivedMessage]) -> None:
         try:
             await self._runner.run(instance_id, batch)
-        except asyncio.CancelledError:
+        except asyncio.CancelledError:  # stopping mid-episode: in-process results must take the queue instead
+            for message in batch:
+                if self._inbox.is_local(message):
+                    self._inbox.settle(message, is_applied=False)
             raise
         except Exception:
             logger.exception("episode.failed instance=%s: messages will be retried with backoff", instance_id)

@@ -11,7 +11,35 @@ process we know about it, so `wake()` cuts the sleep short.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
+
+from durable_azure.azure_storage import ReceivedMessage, TaskHubQueue
+from durable_azure.errors import StorageError
+
+logger = logging.getLogger(__name__)
+
+
+async def receive_or_hand_back(
+    queue: TaskHubQueue, max_messages: int, visibility_timeout: float
+) -> list[ReceivedMessage]:
+    """One receive that a stopping worker may cancel without hiding messages from the others.
+
+    The service makes messages invisible the moment it answers; a listener
+    cancelled while the answer is on its way would drop them, and nobody could
+    see them until their visibility timeout (5 minutes by default). So the
+    receive runs on, and what it brings is made visible again at once.
+    """
+    receiving = asyncio.ensure_future(queue.receive(max_messages, visibility_timeout))
+    try:
+        return await asyncio.shield(receiving)
+    except asyncio.CancelledError:
+        try:
+            messages = await receiving
+            await asyncio.gather(*(queue.abandon(message, 0.0) for message in messages))
+        except StorageError as error:
+            logger.warning("queue.hand_back_failed queue=%s error=%s: visible after their timeout", queue.name, error)
+        raise
 
 
 class BackoffPoller:
