@@ -21,11 +21,12 @@ from durable_azure.azure_storage.names import (
     validate_task_hub_name,
 )
 from durable_azure.azure_storage.presence import WorkerPresence
-from durable_azure.azure_storage.queues import ReceivedMessage, TaskHubQueue
+from durable_azure.azure_storage.queues import MAX_MESSAGES_PER_RECEIVE, ReceivedMessage, TaskHubQueue
 from durable_azure.azure_storage.secrets import SECRETS_CONTAINER, SecretsStore
 from durable_azure.azure_storage.task_hub import TaskHub
 
 __all__ = [
+    "MAX_MESSAGES_PER_RECEIVE",
     "SECRETS_CONTAINER",
     "HistoryTable",
     "InstancePage",

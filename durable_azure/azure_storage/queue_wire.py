@@ -16,6 +16,7 @@ SDK's, and failures raise the same StorageError family.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -148,14 +149,7 @@ def _parse_sent(body: bytes, text: str) -> WireMessage:
     element = ElementTree.fromstring(body).find("QueueMessage")
     if element is None:
         raise StorageError("send message: the reply does not describe the new message")
-    stored = _parse_message(element)
-    return WireMessage(
-        message_id=stored.message_id,
-        pop_receipt=stored.pop_receipt,
-        dequeue_count=0,  # never received yet
-        insertion_time=stored.insertion_time,
-        text=text,
-    )
+    return dataclasses.replace(_parse_message(element), dequeue_count=0, text=text)  # never received yet
 
 
 def _error(operation: str, path: str, reply: HttpReply) -> StorageError:

@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from durable_azure import serialization
-from durable_azure.azure_storage import MessageData, ReceivedMessage, TaskHub, TaskHubQueue
+from durable_azure.azure_storage import MAX_MESSAGES_PER_RECEIVE, MessageData, ReceivedMessage, TaskHub, TaskHubQueue
 from durable_azure.errors import MessageGoneError, StorageError
 from durable_azure.history import FailureDetails, HistoryEvent, TaskCompleted, TaskFailed, TaskScheduled
 from durable_azure.worker.episode import backoff_delay
@@ -39,8 +39,6 @@ from durable_azure.worker.polling import BackoffPoller, receive_or_hand_back
 from durable_azure.worker.registry import ActivityFunction, Registry
 
 logger = logging.getLogger(__name__)
-
-_RECEIVE_LIMIT = 32  # messages per receive request, the queue service's maximum
 
 
 class ActivityDispatcher:
@@ -197,7 +195,7 @@ class ActivityDispatcher:
         idle worker polls; so claims may take the slots, and the rare receive
         that then returns more than fits hands the rest back.
         """
-        count = min(_RECEIVE_LIMIT, self._free)
+        count = min(MAX_MESSAGES_PER_RECEIVE, self._free)
         reserved = count if self._last_poll_found_work else 0
         self._free -= reserved
         try:

@@ -114,7 +114,7 @@ class _Anchor:
 
 
 class AnchorBook:
-    def __init__(self, hub: TaskHub, *, visibility_timeout: float) -> None:
+    def __init__(self, hub: TaskHub, *, visibility_timeout: float = 300.0) -> None:
         self._hub = hub
         self._visibility_timeout = visibility_timeout
         self._runner: LocalActivityRunner | None = None
@@ -122,7 +122,7 @@ class AnchorBook:
         self._by_message: dict[str, _Anchor] = {}  # message id -> the same anchors
         self._pending: dict[str, set[TaskKey]] = {}  # instance id -> tasks run here whose outcome is not safe yet
         self._unsent: dict[str, collections.deque[MessageData]] = {}  # instance id -> requests waiting for the window
-        self._queued: dict[str, set[TaskKey]] = {}  # instance id -> its work items in the queue, unfinished
+        self._queued: dict[str, set[int]] = {}  # instance id -> task ids of its work items in the queue, unfinished
         self._background: set[asyncio.Task[None]] = set()
         self._renewal: asyncio.Task[None] | None = None
 
@@ -210,7 +210,7 @@ class AnchorBook:
             return
         for event in applied:
             if isinstance(event, TaskCompleted | TaskFailed):
-                queued.difference_update({key for key in queued if key[1] == event.task_scheduled_id})
+                queued.discard(event.task_scheduled_id)
 
     async def _send_window(self, instance_id: str, *, everything: bool = False) -> None:
         """Send waiting requests as work items, up to the window (or all of them); they are their own recovery then."""
@@ -223,7 +223,7 @@ class AnchorBook:
         if not unsent:
             del self._unsent[instance_id]
         if batch:
-            queued.update(_task_key(data) for data in batch)
+            queued.update(data.event.event_id for data in batch)
             await self._send_as_work_items(AnchorPlan(instance_id, batch))
 
     async def let_go_of_partition(self, partition_id: str) -> None:

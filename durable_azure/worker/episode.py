@@ -86,7 +86,7 @@ class EpisodeRunner:
         self._registry = registry
         self._cache = cache
         self._inbox = inbox or LocalInbox()
-        self._anchors = anchors
+        self._anchors = anchors or AnchorBook(hub)  # without an activity runner attached it anchors nothing
         self._clock = clock
 
     def forget_partition(self, partition_id: str) -> None:
@@ -133,8 +133,7 @@ class EpisodeRunner:
             return
         if not any(not self._inbox.is_local(m) and m.dequeue_count > 1 for m in decision.delete):
             return
-        running_here = self._anchors.running_here(instance_id, state.execution_id) if self._anchors else set()
-        work = unfinished_activities(state, running_here)
+        work = unfinished_activities(state, self._anchors.running_here(instance_id, state.execution_id))
         if work:
             logger.warning("activity.recovered instance=%s count=%d: sent again as work items", instance_id, len(work))
             await asyncio.gather(*(self._hub.work_item_queue.send(data) for data in work))
@@ -172,7 +171,7 @@ class EpisodeRunner:
         episode = (0 if decision.start is not None else loaded.state.episode) + 1
         outbound = self._outbound(instance_id, history, result, now, episode)
         plan = AnchorPlan(instance_id)
-        if self._anchors is not None and result.status != OrchestrationStatus.ContinuedAsNew:
+        if result.status != OrchestrationStatus.ContinuedAsNew:
             plan, outbound = self._anchors.plan(instance_id, decision.all_accepted, outbound)
         for _ in range(MAX_CONTINUE_AS_NEW_PER_EPISODE):
             if result.status != OrchestrationStatus.ContinuedAsNew:
@@ -202,11 +201,10 @@ class EpisodeRunner:
         try:
             etag = await write_checkpoint(self._hub, checkpoint)
         except BaseException:
-            if self._anchors is not None:
-                self._anchors.abort(plan)
+            self._anchors.abort(plan)
             raise
-        kept = await self._anchors.commit(plan, result.new_history) if self._anchors is not None else None
-        if result.is_done and self._anchors is not None:
+        kept = await self._anchors.commit(plan, result.new_history)
+        if result.is_done:
             self._anchors.forget_instance(instance_id)
         await self._delete([m for m in decision.delete + decision.all_accepted if m is not kept])
         await self._abandon(decision.defer)

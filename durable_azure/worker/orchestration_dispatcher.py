@@ -48,7 +48,7 @@ class OrchestrationDispatcher:
         clock: Callable[[], datetime] = utc_now,
     ):
         self._hub = hub
-        self._anchors = anchors
+        self._anchors = anchors or AnchorBook(hub)
         self._runner = runner
         self._inbox = inbox
         self._batch_size = batch_size
@@ -89,8 +89,7 @@ class OrchestrationDispatcher:
         ]
         if in_flight:
             await asyncio.wait(in_flight, timeout=drain_timeout)
-        if self._anchors is not None:
-            await self._anchors.let_go_of_partition(partition_id)
+        await self._anchors.let_go_of_partition(partition_id)
         self._runner.forget_partition(partition_id)
 
     async def stop(self, timeout: float = 30.0) -> None:
@@ -144,7 +143,7 @@ class OrchestrationDispatcher:
         if held is not None:  # redelivered while we still hold it: keep the newest pop receipt only
             held.pop_receipt = message.pop_receipt
             return
-        if self._anchors is not None and self._anchors.absorb_redelivery(message):
+        if self._anchors.absorb_redelivery(message):
             return
         if message.data is None or message.dequeue_count > self._max_dequeue_count:
             await self._reject(queue, message)
