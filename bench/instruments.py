@@ -8,6 +8,10 @@
   `EpisodeRunner.run` (one whole episode, storage included) at class level, to
   record per-call CPU and wall time, and to let a workload wait until no
   episode is in flight before it reads the request counter.
+* `ReferenceInstance` is a small orchestration kept at a fixed history length
+  outside any worker. W4 steps it, untimed, just before each timed engine call,
+  so every timed call starts with the engine's code equally warm in the CPU
+  caches, however long the worker sat waiting for storage beforehand.
 """
 
 from __future__ import annotations
@@ -15,12 +19,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+from bench import apps
 from durable_azure.azure_storage import TaskHub
-from durable_azure.history import OrchestrationStatus
+from durable_azure.history import (
+    ExecutionStarted,
+    HistoryEvent,
+    OrchestrationInstance,
+    OrchestrationStatus,
+    OrchestratorStarted,
+    TaskCompleted,
+    TaskScheduled,
+)
 from durable_azure.orchestration import OrchestrationExecutor
 from durable_azure.worker.episode import EpisodeRunner
 
@@ -80,13 +94,70 @@ class EngineCall:
     history_length: int
 
 
+Execute = Callable[[OrchestrationExecutor, Any, Any], Any]
+ENGINE_EXECUTE: Execute = OrchestrationExecutor.execute  # captured at import, before any timer wraps it
+
+
+class ReferenceInstance:
+    """A `long_sequence` instance whose history never grows past REFERENCE_EVENTS: it restarts before that.
+
+    Stepping it runs the same engine code a W4 episode runs (deliver a
+    TaskCompleted, resume the generator, schedule the next activity), so the
+    caches hold that code when the timed call starts. Its own cost never
+    depends on the W4 instance's history.
+    """
+
+    REFERENCE_EVENTS = 60
+
+    def __init__(self) -> None:
+        self._now = datetime.now(UTC)
+        self._orchestrators = apps.registry().orchestrators
+        self._executor: OrchestrationExecutor | None = None
+        self._history: list[HistoryEvent] = []
+        self._next_task: int | None = None
+
+    def step(self, execute: Execute) -> None:
+        """One episode of the reference instance, through `execute` (the engine without the timer around it)."""
+        if self._executor is None or self._next_task is None or len(self._history) > self.REFERENCE_EVENTS:
+            self._restart(execute)
+        assert self._executor is not None and self._next_task is not None
+        completed = TaskCompleted(timestamp=self._now, task_scheduled_id=self._next_task, result="0")
+        self._record(execute(self._executor, self._history, [OrchestratorStarted(timestamp=self._now), completed]))
+
+    def step_cpu_seconds(self, *, idle_seconds: float = 0.0) -> float:
+        """CPU time of one step taken after this thread slept `idle_seconds` (0: right after the previous step)."""
+        if idle_seconds:
+            time.sleep(idle_seconds)
+        start = time.thread_time()
+        self.step(ENGINE_EXECUTE)
+        return time.thread_time() - start
+
+    def _restart(self, execute: Execute) -> None:
+        self._executor, self._history = OrchestrationExecutor(self._orchestrators), []
+        instance = OrchestrationInstance(instance_id="bench-reference", execution_id="reference")
+        start = ExecutionStarted(
+            timestamp=self._now, orchestration_instance=instance, name="long_sequence", input="1000000"
+        )
+        self._record(execute(self._executor, [], [OrchestratorStarted(timestamp=self._now), start]))
+
+    def _record(self, result: Any) -> None:
+        self._history.extend(result.new_history)
+        scheduled = [event.event_id for event in result.new_history if isinstance(event, TaskScheduled)]
+        self._next_task = scheduled[0] if scheduled else None
+
+
 @dataclass(slots=True)
 class EngineTimer:
-    """Per-call engine CPU and per-episode wall time, and an in-flight episode count."""
+    """Per-call engine CPU and per-episode wall time, and an in-flight episode count.
+
+    With `reference` set, each timed engine call is preceded by an untimed
+    step of that reference instance (see `ReferenceInstance`).
+    """
 
     engine_calls: list[EngineCall] = field(default_factory=list)
     episode_seconds: list[float] = field(default_factory=list)
     in_flight: int = 0
+    reference: ReferenceInstance | None = None
 
     def reset(self) -> None:
         self.engine_calls.clear()
@@ -111,6 +182,8 @@ class EngineTimer:
         timer = self
 
         def execute(executor: OrchestrationExecutor, history: Any, new_events: Any) -> Any:
+            if timer.reference is not None:
+                timer.reference.step(original_execute)
             cpu_start, wall_start = time.thread_time(), time.perf_counter()
             try:
                 return original_execute(executor, history, new_events)

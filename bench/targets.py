@@ -6,6 +6,8 @@ import math
 from typing import Any
 
 # W4's per-episode engine time counts as flat when the last episodes' median is within this factor of the first's.
+# It is judged on the warmed pass (workloads_long.py): as run, each call's time also depends on how long the
+# core sat idle before it, and that idle time grows over W4 with Azurite's append latency, not with our history.
 FLAT_FACTOR = 1.5
 
 
@@ -35,8 +37,10 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
     w2_rate = _figure(results, "W2", "median", "activities_per_second")
     w2_deep_bound = _figure(results, "W2", "bound", "at_depth", "bound_units_per_second")
     w4_cpu = _figure(results, "W4", "median", "engine_cpu_seconds")
-    w4_first = _figure(results, "W4", "median", "engine_ms_first_episodes")
-    w4_last = _figure(results, "W4", "median", "engine_ms_last_episodes")
+    w4_first = _figure(results, "W4", "median", "warm_engine_ms_first_episodes")
+    w4_last = _figure(results, "W4", "median", "warm_engine_ms_last_episodes")
+    w4_as_run_first = _figure(results, "W4", "median", "engine_ms_first_episodes")
+    w4_as_run_last = _figure(results, "W4", "median", "engine_ms_last_episodes")
     w4_queries = _figure(results, "W4", "requests", "table.query")
     w3_rate = _figure(results, "W3b", "median", "events_per_second")
     idle_rate = _figure(results, "W5", "median", "idle_requests_per_minute")
@@ -71,8 +75,9 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
         ),
         _target(
             "P5",
-            f"W4 engine CPU <= 2 s, per-episode time flat (last <= {FLAT_FACTOR}x first), no reloads",
-            f"{w4_cpu:.2f} s; {w4_first:.3f} -> {w4_last:.3f} ms/episode; {w4_queries:.0f} history queries",
+            f"W4 engine CPU <= 2 s, per-episode time flat (warmed: last <= {FLAT_FACTOR}x first), no reloads",
+            f"{w4_cpu:.2f} s; warmed {w4_first:.3f} -> {w4_last:.3f} ms/episode "
+            f"(as run {w4_as_run_first:.3f} -> {w4_as_run_last:.3f}); {w4_queries:.0f} history queries",
             w4_cpu <= 2 and w4_last <= FLAT_FACTOR * w4_first and w4_queries <= 1
             if _known(w4_cpu, w4_first, w4_last)
             else None,

@@ -167,7 +167,10 @@ class EpisodeRunner:
             base = loaded.events
             executor = loaded.executor or self._new_executor()
         result = executor.execute(base, new_events)
-        history, start_index = [*base, *result.new_history], len(base)
+        # Extended in place, not copied: a copy would touch every past event each episode (O(history)).
+        # Every failure below evicts the instance, so a list extended by an episode that did not commit is dropped.
+        history, start_index = base, len(base)
+        history.extend(result.new_history)
         episode = (0 if decision.start is not None else loaded.state.episode) + 1
         outbound = self._outbound(instance_id, history, result, now, episode)
         plan = AnchorPlan(instance_id)

@@ -36,6 +36,8 @@ class CachedInstance:
 class InstanceCache:
     def __init__(self, *, max_instances: int = 1000, max_events: int = 200_000):
         self._entries: OrderedDict[str, CachedInstance] = OrderedDict()
+        # Sizes as counted at `put`: the worker extends a cached entry's event list in place during an episode.
+        self._sizes: dict[str, int] = {}
         self._max_instances = max_instances
         self._max_events = max_events
         self._event_count = 0
@@ -52,13 +54,13 @@ class InstanceCache:
     def put(self, instance_id: str, entry: CachedInstance) -> None:
         self.evict(instance_id)
         self._entries[instance_id] = entry
+        self._sizes[instance_id] = len(entry.events)
         self._event_count += len(entry.events)
         self._shrink()
 
     def evict(self, instance_id: str) -> None:
-        entry = self._entries.pop(instance_id, None)
-        if entry is not None:
-            self._event_count -= len(entry.events)
+        if self._entries.pop(instance_id, None) is not None:
+            self._event_count -= self._sizes.pop(instance_id)
 
     def evict_where(self, predicate: Callable[[str], bool]) -> None:
         for instance_id in [key for key in self._entries if predicate(key)]:
@@ -66,5 +68,5 @@ class InstanceCache:
 
     def _shrink(self) -> None:
         while self._entries and (len(self._entries) > self._max_instances or self._event_count > self._max_events):
-            _, entry = self._entries.popitem(last=False)
-            self._event_count -= len(entry.events)
+            instance_id, _ = self._entries.popitem(last=False)
+            self._event_count -= self._sizes.pop(instance_id)

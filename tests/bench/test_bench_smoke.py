@@ -52,6 +52,10 @@ async def test_every_workload_reports_every_field(tmp_path):
     assert hello["units"] == TINY.w1_instances
     assert {"queue.send", "queue.receive", "queue.delete", "table.batch"} <= set(hello["requests"])
     assert hello["requests_per_unit"] == hello["requests_total"] / TINY.w1_instances
+    long_history = document["workloads"]["W4"]["median"]
+    assert long_history["warm_engine_ms_first_episodes"] > 0
+    assert long_history["reference_step_ms_after_idle"] > 0
+    assert "warmed" in next(target["measured"] for target in document["targets"] if target["id"] == "P5")
     assert [target["id"] for target in document["targets"]] == [f"P{n}" for n in range(1, 8)]
     assert all(isinstance(target["met"], bool) for target in document["targets"] if target["id"] != "P2")
     printed = render(report)
