@@ -9,9 +9,11 @@
   record per-call CPU and wall time, and to let a workload wait until no
   episode is in flight before it reads the request counter.
 * `ReferenceInstance` is a small orchestration kept at a fixed history length
-  outside any worker. W4 steps it, untimed, just before each timed engine call,
-  so every timed call starts with the engine's code equally warm in the CPU
-  caches, however long the worker sat waiting for storage beforehand.
+  outside any worker. In W4's warmed pass the timer steps it, untimed, just
+  before each timed engine call, so every timed call starts with the engine's
+  code equally warm in the CPU caches, however long the worker sat waiting for
+  storage beforehand; and steps it again, timed, just after, which shows how
+  fast the machine was at that moment.
 """
 
 from __future__ import annotations
@@ -92,6 +94,8 @@ class EngineCall:
     cpu_seconds: float
     wall_seconds: float
     history_length: int
+    # With a reference instance: CPU of one reference step taken right after this call, in the same cache state.
+    reference_cpu_seconds: float | None = None
 
 
 Execute = Callable[[OrchestrationExecutor, Any, Any], Any]
@@ -116,29 +120,30 @@ class ReferenceInstance:
         self._history: list[HistoryEvent] = []
         self._next_task: int | None = None
 
-    def step(self, execute: Execute) -> None:
-        """One episode of the reference instance, through `execute` (the engine without the timer around it)."""
+    def step(self) -> None:
+        """One episode of the reference instance, through the engine without any timer around it."""
         if self._executor is None or self._next_task is None or len(self._history) > self.REFERENCE_EVENTS:
-            self._restart(execute)
+            self._restart()
         assert self._executor is not None and self._next_task is not None
         completed = TaskCompleted(timestamp=self._now, task_scheduled_id=self._next_task, result="0")
-        self._record(execute(self._executor, self._history, [OrchestratorStarted(timestamp=self._now), completed]))
+        new_events = [OrchestratorStarted(timestamp=self._now), completed]
+        self._record(ENGINE_EXECUTE(self._executor, self._history, new_events))
 
     def step_cpu_seconds(self, *, idle_seconds: float = 0.0) -> float:
         """CPU time of one step taken after this thread slept `idle_seconds` (0: right after the previous step)."""
         if idle_seconds:
             time.sleep(idle_seconds)
         start = time.thread_time()
-        self.step(ENGINE_EXECUTE)
+        self.step()
         return time.thread_time() - start
 
-    def _restart(self, execute: Execute) -> None:
+    def _restart(self) -> None:
         self._executor, self._history = OrchestrationExecutor(self._orchestrators), []
         instance = OrchestrationInstance(instance_id="bench-reference", execution_id="reference")
         start = ExecutionStarted(
             timestamp=self._now, orchestration_instance=instance, name="long_sequence", input="1000000"
         )
-        self._record(execute(self._executor, [], [OrchestratorStarted(timestamp=self._now), start]))
+        self._record(ENGINE_EXECUTE(self._executor, [], [OrchestratorStarted(timestamp=self._now), start]))
 
     def _record(self, result: Any) -> None:
         self._history.extend(result.new_history)
@@ -151,7 +156,7 @@ class EngineTimer:
     """Per-call engine CPU and per-episode wall time, and an in-flight episode count.
 
     With `reference` set, each timed engine call is preceded by an untimed
-    step of that reference instance (see `ReferenceInstance`).
+    step of that reference instance and followed by a timed one (see `ReferenceInstance`).
     """
 
     engine_calls: list[EngineCall] = field(default_factory=list)
@@ -183,18 +188,19 @@ class EngineTimer:
 
         def execute(executor: OrchestrationExecutor, history: Any, new_events: Any) -> Any:
             if timer.reference is not None:
-                timer.reference.step(original_execute)
+                timer.reference.step()
             cpu_start, wall_start = time.thread_time(), time.perf_counter()
             try:
                 return original_execute(executor, history, new_events)
             finally:
-                timer.engine_calls.append(
-                    EngineCall(
-                        cpu_seconds=time.thread_time() - cpu_start,
-                        wall_seconds=time.perf_counter() - wall_start,
-                        history_length=len(history) + len(new_events),
-                    )
+                call = EngineCall(
+                    cpu_seconds=time.thread_time() - cpu_start,
+                    wall_seconds=time.perf_counter() - wall_start,
+                    history_length=len(history) + len(new_events),
                 )
+                if timer.reference is not None:
+                    call.reference_cpu_seconds = timer.reference.step_cpu_seconds()
+                timer.engine_calls.append(call)
 
         async def run(runner: EpisodeRunner, instance_id: str, messages: Any) -> None:
             timer.in_flight += 1

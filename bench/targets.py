@@ -6,8 +6,9 @@ import math
 from typing import Any
 
 # W4's per-episode engine time counts as flat when the last episodes' median is within this factor of the first's.
-# It is judged on the warmed pass (workloads_long.py): as run, each call's time also depends on how long the
-# core sat idle before it, and that idle time grows over W4 with Azurite's append latency, not with our history.
+# It is judged on the warmed pass, per reference step (workloads_long.py): as run, each call's time also depends on
+# how long the core sat idle before it, which grows over W4 with Azurite's append latency, not with our history;
+# and the machine's speed moves from second to second, which a fixed-size step taken at the same moment shows.
 FLAT_FACTOR = 1.5
 
 
@@ -39,6 +40,10 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
     w4_cpu = _figure(results, "W4", "median", "engine_cpu_seconds")
     w4_first = _figure(results, "W4", "median", "warm_engine_ms_first_episodes")
     w4_last = _figure(results, "W4", "median", "warm_engine_ms_last_episodes")
+    w4_ratio_first = _figure(results, "W4", "median", "warm_engine_per_reference_first_episodes")
+    w4_ratio_last = _figure(results, "W4", "median", "warm_engine_per_reference_last_episodes")
+    w4_reference_first = _figure(results, "W4", "median", "warm_reference_ms_first_episodes")
+    w4_reference_last = _figure(results, "W4", "median", "warm_reference_ms_last_episodes")
     w4_as_run_first = _figure(results, "W4", "median", "engine_ms_first_episodes")
     w4_as_run_last = _figure(results, "W4", "median", "engine_ms_last_episodes")
     w4_queries = _figure(results, "W4", "requests", "table.query")
@@ -75,11 +80,14 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
         ),
         _target(
             "P5",
-            f"W4 engine CPU <= 2 s, per-episode time flat (warmed: last <= {FLAT_FACTOR}x first), no reloads",
-            f"{w4_cpu:.2f} s; warmed {w4_first:.3f} -> {w4_last:.3f} ms/episode "
-            f"(as run {w4_as_run_first:.3f} -> {w4_as_run_last:.3f}); {w4_queries:.0f} history queries",
-            w4_cpu <= 2 and w4_last <= FLAT_FACTOR * w4_first and w4_queries <= 1
-            if _known(w4_cpu, w4_first, w4_last)
+            f"W4 engine CPU <= 2 s, per-episode time flat (warmed, per reference step: last <= {FLAT_FACTOR}x first), "
+            "no reloads",
+            f"{w4_cpu:.2f} s; per reference step {w4_ratio_first:.2f} -> {w4_ratio_last:.2f} "
+            f"(warmed {w4_first:.3f} -> {w4_last:.3f} ms/episode, reference step {w4_reference_first:.3f} -> "
+            f"{w4_reference_last:.3f}; as run {w4_as_run_first:.3f} -> {w4_as_run_last:.3f}); "
+            f"{w4_queries:.0f} history queries",
+            w4_cpu <= 2 and w4_ratio_last <= FLAT_FACTOR * w4_ratio_first and w4_queries <= 1
+            if _known(w4_cpu, w4_ratio_first, w4_ratio_last)
             else None,
         ),
         _target(

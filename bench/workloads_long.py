@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 
 from bench.harness import RunningHub, running_hub
@@ -29,12 +30,16 @@ async def w4_long_history(connection_string: str, timer: EngineTimer, sizes: Siz
 
     Two instances run one after the other on the same worker. The first is W4 as a user runs it: its
     requests, engine CPU and per-episode times are the "as run" figures. The second runs identically,
-    except that before each timed engine call the timer steps a fixed-size reference instance. Between
+    except that before each timed engine call the timer steps a fixed-size reference instance, untimed, and
+    after it steps it again, timed: that second figure shows how fast the machine was at that moment. Between
     two episodes the worker waits for Azurite's history append, which grows from about 2 to 7 ms over
     the run because Azurite scans the partition on each insert; the longer this core sits idle, the more
     of the engine's code and data the CPU caches lose, and the slower the next call starts (the same
     engine step, with no storage at all, takes 20-30 us back to back and 100-200 us after a 7 ms sleep).
-    The warmed figures remove that, so what is left is what the engine's own work does with history.
+    The warmed figures remove that. The machine's own speed still moves by tens of percent from second to
+    second (the reference step shows it), so flatness is judged on each warmed call divided by the reference
+    step taken right after it: a fixed-size step cannot grow with history, so the ratio grows only if the
+    engine's own work does.
     """
     count = sizes.w4_activities
     async with running_hub(connection_string, timer) as run:
@@ -59,6 +64,10 @@ async def w4_long_history(connection_string: str, timer: EngineTimer, sizes: Siz
         raise WorkloadError(f"long_sequence returned {status.output if status else None!r}")
     engine_first, engine_last = _edge_medians([call.cpu_seconds for call in as_run_calls])
     warm_first, warm_last = _edge_medians([call.cpu_seconds for call in warm_calls])
+    references = [call.reference_cpu_seconds or math.nan for call in warm_calls]
+    reference_first, reference_last = _edge_medians(references)
+    ratios = [call.cpu_seconds / reference for call, reference in zip(warm_calls, references, strict=True)]
+    ratio_first, ratio_last = _edge_medians(ratios)
     episode_first, episode_last = _edge_medians(as_run_episodes)
     back_to_back, after_idle = _idle_effect(idle_seconds=episode_last)
     return Measurement(
@@ -69,6 +78,10 @@ async def w4_long_history(connection_string: str, timer: EngineTimer, sizes: Siz
             "engine_ms_last_episodes": engine_last * 1000,
             "warm_engine_ms_first_episodes": warm_first * 1000,
             "warm_engine_ms_last_episodes": warm_last * 1000,
+            "warm_reference_ms_first_episodes": reference_first * 1000,
+            "warm_reference_ms_last_episodes": reference_last * 1000,
+            "warm_engine_per_reference_first_episodes": ratio_first,
+            "warm_engine_per_reference_last_episodes": ratio_last,
             "episode_ms_first_episodes": episode_first * 1000,
             "episode_ms_last_episodes": episode_last * 1000,
             "reference_step_ms_back_to_back": back_to_back * 1000,
