@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import targets
-from bench.bound import measure_mix
+from bench.bound import MixRate, measure_mix
 from bench.harness import bench_azurite
 from bench.instruments import EngineTimer
 from bench.peer import run_peer
@@ -92,6 +92,15 @@ def _progress(message: str) -> None:
 
 
 async def _run_workload(spec: Spec, connection_string: str, timer: EngineTimer, sizes: Sizes) -> dict[str, Any]:
+    """Warm-up runs, then timed runs, each followed at once by the Azurite bound for its own request mix.
+
+    Pairing matters on a shared VM: the machine's speed drifts by tens of percent
+    within minutes (one Azurite served the same W1a mix at 128 and at 200
+    orchestrations/s a few minutes apart), so a bound measured once, after all
+    runs, compares each run with a different machine. Each run's fraction is its
+    own throughput over the bound measured seconds later; the report gives the
+    median of those fractions.
+    """
     repeats = sizes.repeats if spec.repeated else 1
     for index in range(sizes.warmup_runs if spec.repeated else 0):
         started = time.perf_counter()
@@ -99,17 +108,20 @@ async def _run_workload(spec: Spec, connection_string: str, timer: EngineTimer, 
         elapsed = time.perf_counter() - started
         _progress(f"{spec.key} warm-up {index + 1}/{sizes.warmup_runs} ({elapsed:.1f} s, not counted)")
     runs: list[Measurement] = []
+    run_bounds: list[list[MixRate]] = []
     for index in range(repeats):
         started = time.perf_counter()
         runs.append(await spec.function(connection_string, timer, sizes))
+        elapsed = time.perf_counter() - started
+        run_bounds.append(await _mix_rates(connection_string, runs[-1].requests, sizes, standing_messages=0))
         _progress(
             f"{spec.key} run {index + 1}/{repeats}: {runs[-1].values[spec.headline]:.1f} {spec.headline} "
-            f"({time.perf_counter() - started:.1f} s)"
+            f"({elapsed:.1f} s); Azurite bound after it: {_best(run_bounds[-1]).requests_per_second:.0f} requests/s"
         )
     requests = median_counts([run.requests for run in runs])
     total = median([sum(run.requests.values()) for run in runs])
     names = list(runs[0].values)
-    return {
+    result: dict[str, Any] = {
         "title": spec.title,
         "headline": spec.headline,
         "runs": [run.values for run in runs],
@@ -120,17 +132,34 @@ async def _run_workload(spec: Spec, connection_string: str, timer: EngineTimer, 
         "requests_total": total,
         "requests_per_unit": total / runs[0].units,
     }
+    result["bound"] = _paired_bound(spec, sizes, runs, run_bounds)
+    standing_messages = spec.standing_messages(sizes)
+    if standing_messages > 0:
+        at_depth = await _mix_rates(connection_string, requests, sizes, standing_messages=standing_messages)
+        result["bound"]["at_depth"] = {
+            "standing_messages": standing_messages,
+            **_bound_summary(at_depth, sizes),
+            **_in_units(spec, result["median"][spec.headline], _best(at_depth), result["requests_per_unit"]),
+        }
+    return result
 
 
-async def _bound(
-    result: dict[str, Any], spec: Spec, connection_string: str, sizes: Sizes, standing_messages: int
-) -> dict[str, Any]:
-    rates = [
-        await measure_mix(connection_string, result["requests"], sizes.bound_requests, concurrency, standing_messages)
+async def _mix_rates(
+    connection_string: str, requests: dict[str, float], sizes: Sizes, *, standing_messages: int
+) -> list[MixRate]:
+    return [
+        await measure_mix(connection_string, requests, sizes.bound_requests, concurrency, standing_messages)
         for concurrency in sizes.bound_concurrencies
     ]
-    best = max(rates, key=lambda mix: mix.requests_per_second)
-    bound: dict[str, Any] = {
+
+
+def _best(rates: list[MixRate]) -> MixRate:
+    return max(rates, key=lambda mix: mix.requests_per_second)
+
+
+def _bound_summary(rates: list[MixRate], sizes: Sizes) -> dict[str, Any]:
+    best = _best(rates)
+    return {
         "mix_requests_per_second": best.requests_per_second,
         "rates_by_concurrency": dict(
             zip(sizes.bound_concurrencies, (m.requests_per_second for m in rates), strict=True)
@@ -138,20 +167,36 @@ async def _bound(
         "counter_matches_plan": all(mix.counter_matches for mix in rates),
         "average_standing_messages": best.average_standing_messages,
     }
+
+
+def _in_units(spec: Spec, headline: float, best: MixRate, requests_per_unit: float) -> dict[str, float]:
+    if not spec.throughput:
+        return {}
+    bound_units = best.requests_per_second / requests_per_unit
+    return {"bound_units_per_second": bound_units, "fraction": ratio(headline, bound_units)}
+
+
+def _paired_bound(spec: Spec, sizes: Sizes, runs: list[Measurement], run_bounds: list[list[MixRate]]) -> dict[str, Any]:
+    """Medians over the runs of each run's own bound, and of each run's fraction of it."""
+    per_run = []
+    for run, rates in zip(runs, run_bounds, strict=True):
+        requests_per_unit = sum(run.requests.values()) / run.units
+        in_units = _in_units(spec, run.values[spec.headline], _best(rates), requests_per_unit)
+        per_run.append({**_bound_summary(rates, sizes), **in_units})
+    bound: dict[str, Any] = {
+        "mix_requests_per_second": median([b["mix_requests_per_second"] for b in per_run]),
+        "rates_by_concurrency": {
+            concurrency: median([b["rates_by_concurrency"][concurrency] for b in per_run])
+            for concurrency in sizes.bound_concurrencies
+        },
+        "counter_matches_plan": all(b["counter_matches_plan"] for b in per_run),
+        "average_standing_messages": median([b["average_standing_messages"] for b in per_run]),
+        "runs": per_run,
+    }
     if spec.throughput:
-        bound["bound_units_per_second"] = best.requests_per_second / result["requests_per_unit"]
-        bound["fraction"] = ratio(result["median"][spec.headline], bound["bound_units_per_second"])
+        bound["bound_units_per_second"] = median([b["bound_units_per_second"] for b in per_run])
+        bound["fraction"] = median([b["fraction"] for b in per_run])
     return bound
-
-
-async def _add_bound(result: dict[str, Any], spec: Spec, connection_string: str, sizes: Sizes) -> None:
-    """The bound on shallow queues; for a workload with a backlog, also the bound at its depth (`at_depth`)."""
-    bound = await _bound(result, spec, connection_string, sizes, 0)
-    standing_messages = spec.standing_messages(sizes)
-    if standing_messages > 0:
-        at_depth = await _bound(result, spec, connection_string, sizes, standing_messages)
-        bound["at_depth"] = {"standing_messages": standing_messages, **at_depth}
-    result["bound"] = bound
 
 
 def _add_peer(results: dict[str, dict[str, Any]], peer: dict[str, Any]) -> None:
@@ -200,7 +245,6 @@ async def run_all(
             if only and spec.key not in only:
                 continue
             results[spec.key] = await _run_workload(spec, azurite.connection_string, timer, sizes)
-            await _add_bound(results[spec.key], spec, azurite.connection_string, sizes)
         if profile_dir is not None:
             _progress(f"profiling W1a and W4 into {profile_dir}")
             report["profiles"] = await profile_workloads(azurite.connection_string, timer, sizes, profile_dir)
