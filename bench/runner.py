@@ -95,8 +95,8 @@ async def _run_workload(spec: Spec, connection_string: str, timer: EngineTimer, 
     """Warm-up runs, then timed runs, each followed at once by the Azurite bound for its own request mix.
 
     Pairing matters on a shared VM: the machine's speed drifts by tens of percent
-    within minutes (one Azurite served the same W1a mix at 128 and at 200
-    orchestrations/s a few minutes apart), so a bound measured once, after all
+    within minutes (the bounds after three W1a runs, seconds apart, were 175, 206
+    and 204 orchestrations/s), so a bound measured once, after all
     runs, compares each run with a different machine. Each run's fraction is its
     own throughput over the bound measured seconds later; the report gives the
     median of those fractions.

@@ -32,7 +32,7 @@ async def w4_long_history(connection_string: str, timer: EngineTimer, sizes: Siz
     requests, engine CPU and per-episode times are the "as run" figures. The second runs identically,
     except that before each timed engine call the timer steps a fixed-size reference instance, untimed, and
     after it steps it again, timed: that second figure shows how fast the machine was at that moment. Between
-    two episodes the worker waits for Azurite's history append, which grows from about 2 to 7 ms over
+    two episodes the worker waits for Azurite's history append, which grows from 1-2 ms to 7-15 ms over
     the run because Azurite scans the partition on each insert; the longer this core sits idle, the more
     of the engine's code and data the CPU caches lose, and the slower the next call starts (the same
     engine step, with no storage at all, takes 20-30 us back to back and 100-200 us after a 7 ms sleep).
