@@ -3,8 +3,7 @@
 A workload's requests by kind (from the counter) become a shuffled list of the
 same kinds in the same proportions, `total` requests long; 16 coroutines
 (`concurrency`) issue them through the same client paths the runtime uses (a
-`StorageAccount`: its lean queue and `$batch` paths where the runtime uses them,
-the SDK clients for the rest), so the figure includes the same client-side cost.
+`StorageAccount` on the same transport), so the figure includes the same client-side cost.
 Mix rate = requests / elapsed. A workload's bound in its own units is
 mix rate / requests per unit (per orchestration, activity or event); the
 report prints the workload's throughput as a fraction of that.
@@ -44,7 +43,6 @@ spec asks for half of them standing: the average over the run.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 import uuid
@@ -52,11 +50,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from azure.core.exceptions import ResourceNotFoundError
-from azure.data.tables import UpdateMode
-
 from durable_azure.azure_storage import StorageAccount
-from durable_azure.azure_storage.table_wire import BatchOperation
+from durable_azure.azure_storage.batches import BatchOperation
+from durable_azure.azure_storage.blob_service import LeaseAction
+from durable_azure.azure_storage.queue_service import StoredMessage
 
 PAYLOAD = "x" * 200
 HISTORY_ROWS = 10
@@ -122,57 +119,54 @@ class _Fixture:
 
     def __init__(self, account: StorageAccount, standing_messages: int) -> None:
         suffix = uuid.uuid4().hex[:10]
-        self.queue_wire = account.queue_wire
-        self.table_wire = account.table_wire
-        self.send_queue = account.queue_service.get_queue_client(f"bound-send-{suffix}")
-        self.receive_queue = account.queue_service.get_queue_client(f"bound-receive-{suffix}")
-        deep = account.queue_service.get_queue_client(f"bound-deep-{suffix}")
-        self.deep_queue = deep if standing_messages > 0 else None
+        self.queues = account.queues
+        self.tables = account.tables
+        self.blobs = account.blobs
+        self.send_queue = f"bound-send-{suffix}"
+        self.receive_queue = f"bound-receive-{suffix}"
+        self.deep_queue = f"bound-deep-{suffix}" if standing_messages > 0 else None
         # Where sends, deletes and updates go, and where receives poll: the deep queue when there is one.
         self.message_queue = self.deep_queue if self.deep_queue is not None else self.send_queue
         self.poll_queue = self.deep_queue if self.deep_queue is not None else self.receive_queue
-        self.table = account.table_service.get_table_client(f"Bound{suffix}")
-        self.container = account.blob_service.get_container_client(f"bound-{suffix}")
+        self.table = f"Bound{suffix}"
+        self.container = f"bound-{suffix}"
         self.standing_messages = standing_messages
         self.receive_count = PAGE
-        self.received: list[Any] = []
-        self.lease: Any = None
+        self.received: list[StoredMessage] = []
+        self.lease_id = str(uuid.uuid4())
         self.unique = iter(range(10**9))
 
-    def queues(self) -> list[Any]:
+    def queue_names(self) -> list[str]:
         return [queue for queue in (self.send_queue, self.receive_queue, self.deep_queue) if queue is not None]
 
     async def create(self, planned: Mapping[str, int]) -> int:
         """Prepares everything; returns how many messages stand in the account when the timing starts."""
-        await asyncio.gather(*(queue.create_queue() for queue in self.queues()))
-        await self.table.create_table()
-        await self.container.create_container()
+        await asyncio.gather(*(self.queues.create_queue(queue) for queue in self.queue_names()))
+        await self.tables.create_table(self.table)
+        await self.blobs.create_container(self.container)
         held = messages_to_hold(planned, self.standing_messages)
         await self._send_many(self.receive_queue, RECEIVE_DEPTH)
         await self._send_many(self.message_queue, held)
         await self._receive_for_later(planned.get("queue.delete", 0) + planned.get("queue.update", 0))
         self.receive_count = messages_per_receive(planned, self.standing_messages)
         rows = [{"PartitionKey": "history", "RowKey": f"{i:04d}", "Payload": PAYLOAD} for i in range(HISTORY_ROWS)]
-        await self.table.submit_transaction([("upsert", row) for row in rows])
-        await self.container.upload_blob("existing", PAYLOAD.encode())
-        self.lease = await self.container.get_blob_client("existing").acquire_lease(lease_duration=60)
+        await self.tables.batch(self.table, [BatchOperation("upsert", row) for row in rows], operation="bound setup")
+        await self.blobs.put(self.container, "existing", PAYLOAD.encode())
+        await self.blobs.lease(self.container, "existing", LeaseAction.ACQUIRE, lease_id=self.lease_id, duration=60)
         return RECEIVE_DEPTH + held
 
     async def delete(self) -> None:
         await asyncio.gather(
-            *(queue.delete_queue() for queue in self.queues()),
-            self.table.delete_table(),
-            self.container.delete_container(),
+            *(self.queues.delete_queue(queue) for queue in self.queue_names()),
+            self.tables.delete_table(self.table),
+            self.blobs.delete_container(self.container),
             return_exceptions=True,
         )
 
-    async def _send(self, queue: Any) -> None:
-        if self.queue_wire is not None:
-            await self.queue_wire.send(queue.queue_name, PAYLOAD, visibility_timeout=0)
-        else:
-            await queue.send_message(PAYLOAD)
+    async def _send(self, queue: str) -> None:
+        await self.queues.send(queue, PAYLOAD, visibility_timeout=0)
 
-    async def _send_many(self, queue: Any, count: int) -> None:
+    async def _send_many(self, queue: str, count: int) -> None:
         slots = asyncio.Semaphore(FILL_IN_FLIGHT)
 
         async def send_one() -> None:
@@ -181,62 +175,41 @@ class _Fixture:
 
         await asyncio.gather(*(send_one() for _ in range(count)))
 
-    async def _receive(self, queue: Any, count: int, visibility_timeout: int) -> list[Any]:
-        if self.queue_wire is not None:
-            return await self.queue_wire.receive(queue.queue_name, count, visibility_timeout=visibility_timeout)
-        pages = queue.receive_messages(messages_per_page=count, visibility_timeout=visibility_timeout).by_page()
-        with contextlib.suppress(StopAsyncIteration):  # an empty queue ends the paging at once
-            return [message async for message in await pages.__anext__()]
-        return []
-
     async def _receive_for_later(self, count: int) -> None:
         """Messages for the deletes and updates, invisible (but stored) until the timed run acts on them."""
         while len(self.received) < count:
-            self.received += await self._receive(self.message_queue, PAGE, HOLD_VISIBILITY_SECONDS)
+            self.received += await self.queues.receive(
+                self.message_queue, PAGE, visibility_timeout=HOLD_VISIBILITY_SECONDS
+            )
 
     async def queue_receive(self) -> None:
-        await self._receive(self.poll_queue, self.receive_count, 1)
+        await self.queues.receive(self.poll_queue, self.receive_count, visibility_timeout=1)
 
     async def table_query(self) -> None:
-        [row async for row in self.table.query_entities("PartitionKey eq 'history'")]
+        [row async for row in self.tables.query(self.table, "PartitionKey eq 'history'")]
 
     async def table_batch(self) -> None:
         partition = f"batch{next(self.unique)}"
         rows = [{"PartitionKey": partition, "RowKey": f"{i:04d}", "Payload": PAYLOAD} for i in range(BATCH_ROWS)]
-        if self.table_wire is not None:
-            operations = [BatchOperation("upsert", row) for row in rows]
-            await self.table_wire.submit(self.table.table_name, operations, operation="bound batch")
-            return
-        await self.table.submit_transaction([("upsert", row) for row in rows])
+        await self.tables.batch(self.table, [BatchOperation("upsert", row) for row in rows], operation="bound batch")
 
     async def queue_send(self) -> None:
         await self._send(self.message_queue)
 
     async def queue_delete(self) -> None:
         message = self.received.pop()
-        if self.queue_wire is not None:
-            await self.queue_wire.delete(self.message_queue.queue_name, message.message_id, message.pop_receipt)
-        else:
-            await self.message_queue.delete_message(message)
+        await self.queues.delete_message(self.message_queue, message.message_id, message.pop_receipt)
 
     async def queue_update(self) -> None:
         message = self.received.pop()
-        if self.queue_wire is not None:
-            name = self.message_queue.queue_name
-            await self.queue_wire.update_visibility(name, message.message_id, message.pop_receipt, 300)
-        else:
-            await self.message_queue.update_message(message, visibility_timeout=300)
+        await self.queues.update_visibility(self.message_queue, message.message_id, message.pop_receipt, 300)
 
-    async def table_row(self, mode: UpdateMode) -> None:
+    async def table_row(self, *, merge: bool) -> None:
         row = {"PartitionKey": "history", "RowKey": "0000", "Payload": PAYLOAD}
-        await self.table.update_entity(row, mode=mode)
+        await self.tables.upsert(self.table, row, merge=merge)
 
-    async def blob_download(self) -> None:
-        await (await self.container.download_blob("existing")).readall()
-
-    async def blob_delete(self) -> None:
-        with contextlib.suppress(ResourceNotFoundError):
-            await self.container.delete_blob(f"missing{next(self.unique)}")
+    async def table_insert(self) -> None:
+        await self.tables.insert(self.table, {"PartitionKey": "new", "RowKey": str(next(self.unique))})
 
     def operations(self) -> dict[str, Callable[[], Awaitable[Any]]]:
         return {
@@ -246,17 +219,19 @@ class _Fixture:
             "queue.update": self.queue_update,
             "table.query": self.table_query,
             "table.batch": self.table_batch,
-            "table.merge": lambda: self.table_row(UpdateMode.MERGE),
-            "table.update": lambda: self.table_row(UpdateMode.REPLACE),
-            "table.insert": lambda: self.table.create_entity({"PartitionKey": "new", "RowKey": str(next(self.unique))}),
-            "table.get": lambda: self.table.get_entity("history", "0000"),
-            "table.delete": lambda: self.table.delete_entity("new", f"missing{next(self.unique)}"),
-            "blob.upload": lambda: self.container.upload_blob(f"new{next(self.unique)}", PAYLOAD.encode()),
-            "blob.download": self.blob_download,
-            "blob.lease": lambda: self.lease.renew(),
-            "blob.list": lambda: self.container.list_blobs(results_per_page=10).by_page().__anext__(),
-            "blob.delete": self.blob_delete,
-            "other": lambda: self.receive_queue.get_queue_properties(),
+            "table.merge": lambda: self.table_row(merge=True),
+            "table.update": lambda: self.table_row(merge=False),
+            "table.insert": self.table_insert,
+            "table.get": lambda: self.tables.get(self.table, "history", "0000"),
+            "table.delete": lambda: self.tables.delete(self.table, "new", f"missing{next(self.unique)}"),
+            "blob.upload": lambda: self.blobs.put(self.container, f"new{next(self.unique)}", PAYLOAD.encode()),
+            "blob.download": lambda: self.blobs.get(self.container, "existing"),
+            "blob.lease": lambda: self.blobs.lease(
+                self.container, "existing", LeaseAction.RENEW, lease_id=self.lease_id
+            ),
+            "blob.list": lambda: self.blobs.list_blobs(self.container, prefix="existing"),
+            "blob.delete": lambda: self.blobs.delete(self.container, f"missing{next(self.unique)}"),
+            "other": lambda: self.queues.properties(self.receive_queue),
         }
 
 

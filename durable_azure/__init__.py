@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from durable_azure.errors import (
         ConcurrencyConflictError,
         ConfigurationError,
+        CredentialError,
         DurableAzureError,
         FunctionInvocationError,
         InstanceAlreadyExistsError,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
         OrchestrationError,
         OrchestratorNotFoundError,
         StorageError,
+        StorageUnavailableError,
         TaskFailedError,
         WaitTimeoutError,
     )
@@ -44,6 +46,7 @@ __all__ = [
     "Blueprint",
     "ConcurrencyConflictError",
     "ConfigurationError",
+    "CredentialError",
     "DFApp",
     "DurableAzureError",
     "DurableOrchestrationClient",
@@ -67,6 +70,7 @@ __all__ = [
     "OrchestratorNotFoundError",
     "RetryOptions",
     "StorageError",
+    "StorageUnavailableError",
     "TaskFailedError",
     "WaitTimeoutError",
 ]

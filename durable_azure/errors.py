@@ -11,7 +11,9 @@ This module imports nothing from the project, so any layer may import it.
     │   ├── ConcurrencyConflictError  an ETag / sentinel check failed (another writer won)
     │   ├── LeaseLostError            a partition lease is no longer ours
     │   ├── MessageGoneError          a queue message was deleted or its pop receipt changed
-    │   └── MessageFormatError        a queue message body is not a DTFx envelope (never will be)
+    │   ├── MessageFormatError        a queue message body is not a DTFx envelope (never will be)
+    │   ├── StorageUnavailableError   no answer, or only busy answers, through every retry
+    │   └── CredentialError           no token could be had, or storage refused the credential
     ├── InstanceError                 the instance-management contract refused an operation
     │   ├── InstanceNotFoundError
     │   ├── InstanceAlreadyExistsError
@@ -61,7 +63,22 @@ class OrchestratorNotFoundError(OrchestrationError):
 
 
 class StorageError(DurableAzureError):
-    """Azure Storage refused or failed an operation after the SDK's retries."""
+    """Azure Storage refused or failed an operation, after the retry policy (azure_storage/transport/).
+
+    `status` and `code` are the service's HTTP status and error code when it
+    answered. `maybe_applied` is true when an earlier attempt of the same
+    request may have been applied although it failed (the connection broke
+    after sending, the reply timed out): a conflict then may be our own write,
+    and the caller compares before it concludes anything.
+    """
+
+    def __init__(
+        self, message: str, *, status: int | None = None, code: str | None = None, maybe_applied: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.maybe_applied = maybe_applied
 
 
 class ConcurrencyConflictError(StorageError):
@@ -78,6 +95,17 @@ class MessageGoneError(StorageError):
 
 class MessageFormatError(StorageError):
     """A queue message body is not a valid envelope; retrying cannot help, so it is poison."""
+
+
+class StorageUnavailableError(StorageError):
+    """Storage could not be reached, or kept answering busy or timed out, through every retry."""
+
+
+class CredentialError(StorageError):
+    """No token could be obtained for the connection's identity, or storage refused its credential.
+
+    The message names the setting and the credential type, never a key, secret or token.
+    """
 
 
 class InstanceError(DurableAzureError):

@@ -78,3 +78,29 @@ async def make_task_hub(storage_account: StorageAccount) -> AsyncIterator[TaskHu
 async def task_hub(make_task_hub: TaskHubFactory) -> TaskHub:
     """A created task hub with 4 partitions and a unique name; deleted after the test."""
     return await make_task_hub()
+
+
+class SdkClients:
+    """The official Azure SDK clients on the test account: an independent look at what we wrote."""
+
+    def __init__(self, connection_string: str) -> None:
+        from azure.data.tables.aio import TableServiceClient
+        from azure.storage.blob.aio import BlobServiceClient
+        from azure.storage.queue.aio import QueueServiceClient
+
+        self.queue_service = QueueServiceClient.from_connection_string(connection_string)
+        self.table_service = TableServiceClient.from_connection_string(connection_string)
+        self.blob_service = BlobServiceClient.from_connection_string(connection_string)
+
+    async def close(self) -> None:
+        await self.queue_service.close()
+        await self.table_service.close()
+        await self.blob_service.close()
+
+
+@pytest_asyncio.fixture
+async def sdk(connection_string: str) -> AsyncIterator[SdkClients]:
+    """SDK clients for inspecting storage in assertions (never used by the code under test)."""
+    clients = SdkClients(connection_string)
+    yield clients
+    await clients.close()

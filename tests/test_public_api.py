@@ -30,6 +30,8 @@ EXPECTED_PUBLIC_NAMES = {
     "NonDeterminismError",
     "OrchestratorNotFoundError",
     "StorageError",
+    "StorageUnavailableError",
+    "CredentialError",
     "ConcurrencyConflictError",
     "LeaseLostError",
     "MessageGoneError",

@@ -1,14 +1,17 @@
-"""The Azure Storage provider: the only package that imports azure.storage, azure.data.tables or azure.core.
+"""The Azure Storage provider: the only package that talks to Azure Storage (and imports azure.core).
 
 It lays out a task hub exactly as the DTFx Azure Storage provider does (see
 shared/reference/dtfx-azure-storage.md): control and work-item queues carrying
 the MessageData envelope, the History and Instances tables, partition lease
-blobs and the large-messages container.
+blobs and the large-messages container. Every request goes through one seam
+(transport/): one signer, one retry policy, one error translator, and one of
+two transports chosen per account.
 """
 
 from __future__ import annotations
 
-from durable_azure.azure_storage.account import RequestCounter, StorageAccount, translate_storage_errors
+from durable_azure.azure_storage.account import StorageAccount
+from durable_azure.azure_storage.connection import StorageConnection, parse_connection_string
 from durable_azure.azure_storage.history_table import HistoryTable, LoadedHistory
 from durable_azure.azure_storage.instances_table import InstancePage, InstanceRecord, InstancesTable
 from durable_azure.azure_storage.leases import LeaseStore, PartitionLease
@@ -24,6 +27,9 @@ from durable_azure.azure_storage.presence import WorkerPresence
 from durable_azure.azure_storage.queues import MAX_MESSAGES_PER_RECEIVE, ReceivedMessage, TaskHubQueue
 from durable_azure.azure_storage.secrets import SECRETS_CONTAINER, SecretsStore
 from durable_azure.azure_storage.task_hub import TaskHub
+from durable_azure.azure_storage.transport.choice import TransportChoice
+from durable_azure.azure_storage.transport.counter import RequestCounter
+from durable_azure.azure_storage.transport.retry import RetrySettings
 
 __all__ = [
     "MAX_MESSAGES_PER_RECEIVE",
@@ -39,15 +45,18 @@ __all__ = [
     "PartitionLease",
     "ReceivedMessage",
     "RequestCounter",
+    "RetrySettings",
     "SecretsStore",
     "StorageAccount",
+    "StorageConnection",
     "TaskHub",
     "TaskHubNames",
     "TaskHubQueue",
+    "TransportChoice",
     "WorkerPresence",
     "escape_key",
+    "parse_connection_string",
     "partition_index",
-    "translate_storage_errors",
     "unescape_key",
     "validate_task_hub_name",
 ]

@@ -1,266 +1,106 @@
-"""The storage account: SDK clients, retry policy, request counting and error translation.
+"""The storage account: one connection, one signer, one transport, one retry policy, one request counter.
 
-This is the boundary with the Azure SDKs. Every client the provider uses is built
-here from one connection string, with one short retry policy (the SDK default
-waits 15-30 s, azurite-probe G5) and one request hook that counts every HTTP
-request, retries included, so benchmarks can print transactions per step.
-`translate_storage_errors` turns azure.core exceptions into ours, so no SDK
-exception leaves `azure_storage/`. Keys never appear in a repr, message or log.
+Everything the provider does with storage goes through the three service
+objects built here (`queues`, `tables`, `blobs`), which share one
+`StorageClient` (transport/client.py). The account is built from a
+`StorageConnection` (connection.py: a connection string, or an identity-based
+connection's settings) and chooses its transport once (transport/choice.py).
+Keys, signatures and tokens never appear in a repr, message or log.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import contextlib
-from collections.abc import Iterator
 from types import TracebackType
-from typing import Any, NoReturn
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
-from azure.core.exceptions import AzureError, HttpResponseError
-from azure.data.tables.aio import TableServiceClient
-from azure.storage.blob.aio import BlobServiceClient
-from azure.storage.queue.aio import QueueServiceClient
-
-from durable_azure.azure_storage.queue_wire import QueueWire
-from durable_azure.azure_storage.table_wire import TableBatchWire
-from durable_azure.errors import (
-    ConcurrencyConflictError,
-    ConfigurationError,
-    LeaseLostError,
-    MessageGoneError,
-    StorageError,
+from durable_azure.azure_storage.blob_service import BlobService
+from durable_azure.azure_storage.connection import (
+    IdentityCredential,
+    SharedAccessSignature,
+    SharedKey,
+    StorageConnection,
+    parse_connection_string,
 )
-
-DEVELOPMENT_CONNECTION_STRING = (
-    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
-    "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
-    "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;"
-    "TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;"
-)
-COUNTER_KEYS = (
-    "queue.send",
-    "queue.receive",
-    "queue.delete",
-    "queue.update",
-    "table.query",
-    "table.batch",
-    "table.merge",
-    "table.insert",
-    "table.update",
-    "table.delete",
-    "table.get",
-    "blob.upload",
-    "blob.download",
-    "blob.lease",
-    "blob.list",
-    "blob.delete",
-    "other",
-)
-_LEASE_ERROR_CODES = frozenset(
-    {
-        "LeaseAlreadyPresent",
-        "LeaseIdMismatchWithLeaseOperation",
-        "LeaseIdMismatchWithBlobOperation",
-        "LeaseIdMissing",
-        "LeaseIsBrokenAndCannotBeRenewed",
-        "LeaseIsBreakingAndCannotBeAcquired",
-        "LeaseIsBreakingAndCannotBeChanged",
-        "LeaseLost",
-        "LeaseNotPresentWithLeaseOperation",
-        "LeaseNotPresentWithBlobOperation",
-    }
-)
-_MESSAGE_GONE_CODES = frozenset({"MessageNotFound", "PopReceiptMismatch"})
-# Short retries: the SDK defaults wait 15-30 s (queue/blob) or retry 10 times (tables), azurite-probe G5.
-# Queue and blob clients build their async ExponentialRetry from these keywords.
-_STORAGE_RETRY: dict[str, Any] = {"initial_backoff": 0.5, "increment_base": 2, "retry_total": 3}
-_TABLE_RETRY: dict[str, Any] = {"retry_total": 3, "retry_backoff_factor": 0.2}
-
-
-class RequestCounter:
-    """Counts HTTP requests per kind; shared by every client of one StorageAccount."""
-
-    def __init__(self) -> None:
-        self._counts: dict[str, int] = dict.fromkeys(COUNTER_KEYS, 0)
-
-    def snapshot(self) -> dict[str, int]:
-        return dict(self._counts)
-
-    def reset(self) -> None:
-        self._counts = dict.fromkeys(COUNTER_KEYS, 0)
-
-    @property
-    def total(self) -> int:
-        return sum(self._counts.values())
-
-    def record(self, service: str, method: str, url: str) -> None:
-        key = _classify(service, method.upper(), url)
-        self._counts[key] = self._counts.get(key, 0) + 1
-
-    def hook(self, service: str) -> Any:
-        """A `raw_request_hook` for one service; the SDKs call it per attempt, after their retry policy."""
-
-        def on_request(pipeline_request: Any) -> None:
-            request = pipeline_request.http_request
-            self.record(service, request.method, request.url)
-
-        return on_request
-
-
-def _classify(service: str, method: str, url: str) -> str:
-    parts = urlsplit(url)
-    query = {key.lower(): values[-1] for key, values in parse_qs(parts.query).items()}
-    path = parts.path
-    if service == "queue":
-        return _classify_queue(method, path, query)
-    if service == "table":
-        return _classify_table(method, path)
-    return _classify_blob(method, query)
-
-
-def _classify_queue(method: str, path: str, query: dict[str, str]) -> str:
-    if path.endswith("/messages"):
-        if method == "POST":
-            return "queue.send"
-        if method == "GET" and query.get("peekonly") != "true":
-            return "queue.receive"
-        return "other"
-    if "/messages/" in path:
-        return {"DELETE": "queue.delete", "PUT": "queue.update"}.get(method, "other")
-    return "other"
-
-
-def _classify_table(method: str, path: str) -> str:
-    last_segment = path.rstrip("/").rsplit("/", 1)[-1]
-    if last_segment == "$batch":
-        return "table.batch"
-    if last_segment.startswith("Tables"):
-        return "other"
-    if "(" in last_segment and not last_segment.endswith("()"):
-        return {
-            "GET": "table.get",
-            "PUT": "table.update",
-            "PATCH": "table.merge",
-            "MERGE": "table.merge",
-            "DELETE": "table.delete",
-        }.get(method, "other")
-    return {"GET": "table.query", "POST": "table.insert"}.get(method, "other")
-
-
-def _classify_blob(method: str, query: dict[str, str]) -> str:
-    component = query.get("comp")
-    if component == "lease":
-        return "blob.lease"
-    if query.get("restype") == "container":
-        return "blob.list" if component == "list" else "other"
-    if component is None:
-        return {"PUT": "blob.upload", "GET": "blob.download", "DELETE": "blob.delete"}.get(method, "other")
-    return "other"
-
-
-def _parse_connection_string(connection_string: str) -> dict[str, str]:
-    """Key=value pairs; the error names the problem, never the value (it may be the key)."""
-    settings: dict[str, str] = {}
-    for position, part in enumerate(connection_string.split(";"), start=1):
-        if not part.strip():
-            continue
-        key, separator, value = part.partition("=")
-        if not separator or not key.strip():
-            raise ConfigurationError(f"storage connection string: part {position} is not of the form Key=Value")
-        settings[key.strip()] = value.strip()
-    return settings
-
-
-def _normalize_connection_string(connection_string: str) -> tuple[str, str]:
-    """(connection string for the SDKs, account name); raises ConfigurationError when malformed."""
-    if not connection_string or not connection_string.strip():
-        raise ConfigurationError("storage connection string is empty")
-    settings = _parse_connection_string(connection_string)
-    lowered = {key.lower(): value for key, value in settings.items()}
-    if lowered.get("usedevelopmentstorage", "").lower() == "true":
-        return DEVELOPMENT_CONNECTION_STRING, "devstoreaccount1"
-    account_name = lowered.get("accountname")
-    if not account_name:
-        raise ConfigurationError("storage connection string has no AccountName")
-    account_key = lowered.get("accountkey")
-    if account_key is None and "sharedaccesssignature" not in lowered:
-        raise ConfigurationError("storage connection string has neither AccountKey nor SharedAccessSignature")
-    if account_key is not None:
-        try:
-            base64.b64decode(account_key, validate=True)
-        except (binascii.Error, ValueError):
-            raise ConfigurationError("storage connection string: AccountKey is not valid base64") from None
-    for endpoint_key in ("blobendpoint", "queueendpoint", "tableendpoint"):
-        endpoint = lowered.get(endpoint_key)
-        if endpoint is not None and urlsplit(endpoint).scheme not in ("http", "https"):
-            raise ConfigurationError(f"storage connection string: {endpoint_key} is not an http(s) URL")
-    return connection_string, account_name
-
-
-def _account_key(connection_string: str) -> str | None:
-    settings = {key.lower(): value for key, value in _parse_connection_string(connection_string).items()}
-    return settings.get("accountkey") or None
+from durable_azure.azure_storage.queue_service import QueueService
+from durable_azure.azure_storage.table_service import TableService
+from durable_azure.azure_storage.transport.choice import TransportChoice, choose_transport
+from durable_azure.azure_storage.transport.client import StorageClient
+from durable_azure.azure_storage.transport.counter import RequestCounter
+from durable_azure.azure_storage.transport.request import Service
+from durable_azure.azure_storage.transport.retry import RetrySettings
+from durable_azure.azure_storage.transport.signing import BearerSigner, SasSigner, SharedKeySigner, Signer
+from durable_azure.errors import ConfigurationError
 
 
 class StorageAccount:
-    """One storage account's queue, table and blob clients, sharing one RequestCounter.
+    """One storage account's queue, table and blob services. Use `async with` or `close()`."""
 
-    Each service client owns one aiohttp session; queue, table and container
-    clients derived from it share that session. Use `async with` or `close()`.
-    """
-
-    def __init__(self, connection_string: str, account_name: str) -> None:
-        self.account_name = account_name
+    def __init__(
+        self,
+        connection: StorageConnection,
+        *,
+        transport: TransportChoice = TransportChoice.AUTO,
+        retry: RetrySettings | None = None,
+    ) -> None:
+        self.connection = connection
+        self.account_name = connection.account_name
         self.counter = RequestCounter()
-        self.queue_service = QueueServiceClient.from_connection_string(
-            connection_string,
-            **_STORAGE_RETRY,
-            raw_request_hook=self.counter.hook("queue"),
+        endpoints = {
+            Service.BLOB: connection.blob_endpoint,
+            Service.QUEUE: connection.queue_endpoint,
+            Service.TABLE: connection.table_endpoint,
+        }
+        signer = _signer(connection)
+        self.client = StorageClient(
+            endpoints=endpoints,
+            signer=signer,
+            transport=choose_transport(transport, endpoints.values(), account_name=connection.account_name),
+            retry=retry or RetrySettings(),
+            counter=self.counter,
+            credential_description=f"{signer.kind} of {connection.source}",
         )
-        self.blob_service = BlobServiceClient.from_connection_string(
-            connection_string,
-            **_STORAGE_RETRY,
-            raw_request_hook=self.counter.hook("blob"),
-        )
-        self.table_service = TableServiceClient.from_connection_string(
-            connection_string,
-            **_TABLE_RETRY,
-            raw_request_hook=self.counter.hook("table"),
-        )
-        account_key = _account_key(connection_string)
-        self.queue_wire: QueueWire | None = None  # the lean queue path, when we can sign requests ourselves
-        if account_key is not None:
-            self.queue_wire = QueueWire(
-                endpoint=self.queue_service.url,
-                account_name=account_name,
-                account_key=account_key,
-                record=self.counter.record,
-            )
-        self.table_wire: TableBatchWire | None = None  # the lean entity-group transaction path
-        if account_key is not None:
-            self.table_wire = TableBatchWire(
-                endpoint=self.table_service.url,
-                account_name=account_name,
-                account_key=account_key,
-                record=self.counter.record,
-            )
+        self._signer = signer
+        self.queues = QueueService(self.client)
+        self.tables = TableService(self.client)
+        self.blobs = BlobService(self.client)
 
     @classmethod
-    def from_connection_string(cls, connection_string: str) -> StorageAccount:
+    def from_connection_string(
+        cls,
+        connection_string: str,
+        *,
+        transport: TransportChoice = TransportChoice.AUTO,
+        retry: RetrySettings | None = None,
+    ) -> StorageAccount:
         """Accepts `UseDevelopmentStorage=true` (Azurite on 127.0.0.1:10000-10002) and full connection strings."""
-        normalized, account_name = _normalize_connection_string(connection_string)
-        return cls(normalized, account_name)
+        return cls(
+            parse_connection_string(connection_string, source="the connection string"), transport=transport, retry=retry
+        )
+
+    @classmethod
+    def from_connection(
+        cls,
+        connection: StorageConnection,
+        *,
+        transport: TransportChoice = TransportChoice.AUTO,
+        retry: RetrySettings | None = None,
+    ) -> StorageAccount:
+        return cls(connection, transport=transport, retry=retry)
+
+    @property
+    def transport_name(self) -> str:
+        """ "lean" or "sdk": which transport this account chose."""
+        return self.client.transport.name
+
+    @property
+    def queue_endpoint(self) -> str:
+        return self.connection.queue_endpoint
 
     async def close(self) -> None:
-        if self.queue_wire is not None:
-            await self.queue_wire.close()
-        if self.table_wire is not None:
-            await self.table_wire.close()
-        await self.queue_service.close()
-        await self.blob_service.close()
-        await self.table_service.close()
+        await self.client.close()
+        closer = getattr(self._signer, "close", None)
+        if closer is not None:
+            await closer()
 
     async def __aenter__(self) -> StorageAccount:
         return self
@@ -271,50 +111,27 @@ class StorageAccount:
         await self.close()
 
     def __repr__(self) -> str:
-        return f"StorageAccount(account_name={self.account_name!r}, queue_endpoint={self.queue_service.url!r})"
+        return f"StorageAccount(account_name={self.account_name!r}, queue_endpoint={self.queue_endpoint!r})"
 
 
-def storage_error_code(error: AzureError) -> str | None:
-    """The service's error code; some SDK errors carry it only in the response header (probe G5)."""
-    code = getattr(error, "error_code", None)
-    if code:
-        return str(getattr(code, "value", code))  # storage SDKs give a StorageErrorCode enum
-    response = getattr(error, "response", None)
-    if response is not None and getattr(response, "headers", None) is not None:
-        return response.headers.get("x-ms-error-code")
-    return None
+def _signer(connection: StorageConnection) -> Signer:
+    credential = connection.credential
+    if isinstance(credential, SharedKey):
+        return SharedKeySigner(credential.account_name, credential.account_key)
+    if isinstance(credential, SharedAccessSignature):
+        return SasSigner(credential.token)
+    if isinstance(credential, IdentityCredential):
+        return _bearer_signer(connection, credential)
+    raise ConfigurationError(f"{connection.source}: unsupported credential {type(credential).__name__}")
 
 
-def storage_status_code(error: AzureError) -> int | None:
-    status = getattr(error, "status_code", None)
-    return int(status) if status is not None else None
+def _bearer_signer(connection: StorageConnection, identity: IdentityCredential) -> Signer:
+    plain = [url for url in (connection.blob_endpoint, connection.queue_endpoint, connection.table_endpoint)]
+    insecure = [url for url in plain if urlsplit(url).scheme != "https"]
+    if insecure:  # storage refuses bearer tokens over http, and a token must never cross the wire in clear
+        raise ConfigurationError(
+            f"{connection.source}: an identity-based connection needs https endpoints, not {insecure[0]}"
+        )
+    from durable_azure.azure_storage.credentials import TokenSource, build_token_credential
 
-
-@contextlib.contextmanager
-def translate_storage_errors(operation: str, **context: Any) -> Iterator[None]:
-    """Raise our StorageError family, chained, for any azure.core exception in the block.
-
-    Lease codes -> LeaseLostError; MessageNotFound / PopReceiptMismatch ->
-    MessageGoneError; other 409/412 -> ConcurrencyConflictError; else StorageError.
-    """
-    try:
-        yield
-    except AzureError as error:
-        _raise_translated(operation, context, error)
-
-
-def _raise_translated(operation: str, context: dict[str, Any], error: AzureError) -> NoReturn:
-    status = storage_status_code(error)
-    code = storage_error_code(error)
-    details = "".join(f", {key}={value!r}" for key, value in context.items())
-    message = f"{operation} failed (HTTP {status}, {code}{details})"
-    error_class: type[StorageError] = StorageError
-    if code in _LEASE_ERROR_CODES:
-        error_class = LeaseLostError
-    elif code in _MESSAGE_GONE_CODES or (status == 404 and "message" in operation):
-        error_class = MessageGoneError
-    elif status in (409, 412):
-        error_class = ConcurrencyConflictError
-    elif not isinstance(error, HttpResponseError):
-        message = f"{operation} failed ({type(error).__name__}{details})"
-    raise error_class(message) from error
+    return BearerSigner(TokenSource(build_token_credential(identity), identity))

@@ -17,14 +17,12 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from azure.core import MatchConditions
-from azure.data.tables import EdmType, EntityProperty, UpdateMode
-from azure.data.tables.aio import TableClient
-
-from durable_azure.azure_storage.account import translate_storage_errors
+from durable_azure.azure_storage.batches import BatchOperation
 from durable_azure.azure_storage.blobs import LargeMessageStore
 from durable_azure.azure_storage.names import TaskHubNames, escape_key
-from durable_azure.azure_storage.table_wire import BatchOperation, TableBatchWire
+from durable_azure.azure_storage.table_entities import TableRow, odata_literal
+from durable_azure.azure_storage.table_service import TableService
+from durable_azure.errors import ConcurrencyConflictError
 from durable_azure.history import COMPLEX_KINDS, HistoryEvent, from_wire, to_wire, wire_fields
 
 SENTINEL_ROW_KEY = "sentinel"
@@ -35,7 +33,6 @@ MAX_COLUMN_UTF16_BYTES = 60 * 1024
 LARGE_COLUMNS = ("Name", "Input", "Result", "Output", "Reason", "Details", "Correlation", "FailureDetails", "Tags")
 BLOB_NAME_SUFFIX = "BlobName"
 _EARLIEST_TABLE_DATETIME = datetime(1601, 1, 1, tzinfo=UTC)
-_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 _KEY_COLUMNS = ("PartitionKey", "RowKey", "ExecutionId")
 
 
@@ -47,18 +44,8 @@ class LoadedHistory:
 
 
 def table_value(value: Any) -> Any:
-    """A Python value as a table property: big ints as Int64 (probe G5), enums by name."""
-    if isinstance(value, Enum):
-        return value.name
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and not _INT32_MIN <= value <= _INT32_MAX:
-        return EntityProperty(value, EdmType.INT64)
-    return value
-
-
-def python_value(value: Any) -> Any:
-    return value.value if isinstance(value, EntityProperty) else value
+    """A Python value as a table property: enums by name (integers beyond 32 bits become Int64 when encoded)."""
+    return value.name if isinstance(value, Enum) else value
 
 
 def is_large(value: Any) -> bool:
@@ -83,7 +70,7 @@ def event_columns(event: HistoryEvent) -> dict[str, Any]:
 
 
 def event_from_columns(columns: dict[str, Any]) -> HistoryEvent:
-    fields = {key: python_value(value) for key, value in columns.items() if key not in _KEY_COLUMNS}
+    fields = {key: value for key, value in columns.items() if key not in _KEY_COLUMNS}
     if "_Timestamp" in fields:
         fields["Timestamp"] = fields.pop("_Timestamp")
     return from_wire(fields)
@@ -97,12 +84,10 @@ def _estimated_row_bytes(columns: dict[str, Any]) -> int:
 class HistoryTable:
     """Append-only event rows per instance, written in sentinel-guarded batches."""
 
-    def __init__(
-        self, client: TableClient, large_messages: LargeMessageStore, *, wire: TableBatchWire | None = None
-    ) -> None:
-        self._client = client
+    def __init__(self, tables: TableService, table_name: str, large_messages: LargeMessageStore) -> None:
+        self._tables = tables
+        self.table_name = table_name
         self._large_messages = large_messages
-        self._wire = wire  # the lean $batch path (table_wire.py) when the account has a key
 
     async def load(self, instance_id: str, *, expected_execution_id: str | None = None) -> LoadedHistory:
         """One paged query, rows in RowKey order (sentinel last); large columns downloaded.
@@ -112,14 +97,14 @@ class HistoryTable:
         """
         rows = await self._query_rows(instance_id, expected_execution_id)
         sentinel = next((row for row in rows if row["RowKey"] == SENTINEL_ROW_KEY), None)
-        etag = sentinel.metadata.get("etag") if sentinel is not None else None
+        etag = sentinel.etag if sentinel is not None else None
         event_rows = [row for row in rows if row["RowKey"] != SENTINEL_ROW_KEY]
         execution_id = sentinel.get("ExecutionId") if sentinel is not None else None
         if execution_id is None and event_rows:
             execution_id = event_rows[0].get("ExecutionId")
         if expected_execution_id is not None and execution_id != expected_execution_id:
             return LoadedHistory([], etag, execution_id)
-        current: list[dict[str, Any]] = []
+        current: list[TableRow] = []
         for row in event_rows:
             if row.get("ExecutionId") != execution_id:
                 break  # leftovers of an older, longer generation
@@ -127,21 +112,23 @@ class HistoryTable:
         events = await asyncio.gather(*(self._event_from_row(row) for row in current))
         return LoadedHistory(list(events), etag, execution_id)
 
-    async def _query_rows(self, instance_id: str, expected_execution_id: str | None) -> list[Any]:
-        query_filter = "PartitionKey eq @partition"
-        parameters = {"partition": escape_key(instance_id)}
+    async def _query_rows(self, instance_id: str, expected_execution_id: str | None) -> list[TableRow]:
+        query_filter = f"PartitionKey eq {odata_literal(escape_key(instance_id))}"
         if expected_execution_id is not None:
             query_filter += (
-                " and ( RowKey eq @sentinel or ExecutionId eq @execution )"  # spaces: SDK parameter substitution
+                f" and (RowKey eq {odata_literal(SENTINEL_ROW_KEY)}"
+                f" or ExecutionId eq {odata_literal(expected_execution_id)})"
             )
-            parameters.update(sentinel=SENTINEL_ROW_KEY, execution=expected_execution_id)
-        with translate_storage_errors("load history", instance_id=instance_id):
-            entities = self._client.query_entities(query_filter, parameters=parameters)
-            rows = [entity async for entity in entities]
+        rows = [row async for row in self._tables.query(self.table_name, query_filter)]
         return sorted(rows, key=lambda row: (row["RowKey"] == SENTINEL_ROW_KEY, row["RowKey"]))
 
-    async def _event_from_row(self, row: dict[str, Any]) -> HistoryEvent:
-        columns = dict(row)
+    async def sentinel_etag(self, instance_id: str) -> str | None:
+        """The sentinel row's ETag (one point read): what a history written since would have changed."""
+        row = await self._tables.get(self.table_name, escape_key(instance_id), SENTINEL_ROW_KEY, select=["ExecutionId"])
+        return row.etag if row is not None else None
+
+    async def _event_from_row(self, row: TableRow) -> HistoryEvent:
+        columns = dict(row.properties)
         for key in [key for key in columns if key.endswith(BLOB_NAME_SUFFIX)]:
             blob_name = columns.pop(key)
             if blob_name:
@@ -191,6 +178,13 @@ class HistoryTable:
     async def _commit_batch(
         self, instance_id: str, execution_id: str, rows: list[dict[str, Any]], etag: str | None, *, is_last: bool
     ) -> str:
+        """One entity-group transaction: the rows and the sentinel (inserted, or merged If-Match `etag`).
+
+        The batch is retried like every request. If an attempt may have been
+        applied and a later one then conflicts, the conflict may be our own
+        write: the rows are read back and compared, and if they are ours the
+        batch counts as committed (`_confirm_own_batch`).
+        """
         sentinel: dict[str, Any] = {
             "PartitionKey": escape_key(instance_id),
             "RowKey": SENTINEL_ROW_KEY,
@@ -199,33 +193,54 @@ class HistoryTable:
         }
         if is_last:
             sentinel["CheckpointCompletedTimestamp"] = datetime.now(UTC)
-        if self._wire is not None:
-            batch = [BatchOperation("upsert", row) for row in rows]
-            batch.append(
-                BatchOperation("create", sentinel) if etag is None else BatchOperation("merge", sentinel, etag)
-            )
-            etags = await self._wire.submit(self._client.table_name, batch, operation="append history")
-            return str(etags[-1])
-        operations: list[Any] = [("upsert", row, {"mode": UpdateMode.REPLACE}) for row in rows]
-        if etag is None:
-            operations.append(("create", sentinel))
-        else:
-            options = {"mode": UpdateMode.MERGE, "etag": etag, "match_condition": MatchConditions.IfNotModified}
-            operations.append(("update", sentinel, options))
-        with translate_storage_errors("append history", instance_id=instance_id):
-            results = await self._client.submit_transaction(operations)
-        return str(results[-1]["etag"])
+        batch = [BatchOperation("upsert", row) for row in rows]
+        batch.append(BatchOperation("create", sentinel) if etag is None else BatchOperation("merge", sentinel, etag))
+        try:
+            etags = await self._tables.batch(self.table_name, batch, operation="append history")
+        except ConcurrencyConflictError as error:
+            if not error.maybe_applied:
+                raise
+            confirmed = await self._confirm_own_batch(instance_id, rows, sentinel)
+            if confirmed is None:
+                raise
+            return confirmed
+        return str(etags[-1])
+
+    async def _confirm_own_batch(
+        self, instance_id: str, rows: list[dict[str, Any]], sentinel: dict[str, Any]
+    ) -> str | None:
+        """The sentinel's ETag if storage holds exactly this batch as the newest write, else None.
+
+        Read back from the batch's first row on (one query): every row must be
+        there as written, no row of this execution may follow them, and the
+        sentinel must carry what this batch wrote into it.
+        """
+        first = rows[0]["RowKey"] if rows else SENTINEL_ROW_KEY
+        query_filter = f"PartitionKey eq {odata_literal(escape_key(instance_id))} and RowKey ge {odata_literal(first)}"
+        stored = {row["RowKey"]: row async for row in self._tables.query(self.table_name, query_filter)}
+        written = {row["RowKey"] for row in rows}
+        for row in rows:
+            found = stored.get(row["RowKey"])
+            if found is None or any(found.get(name) != value for name, value in row.items()):
+                return None
+        for key, found in stored.items():
+            later = key != SENTINEL_ROW_KEY and key not in written
+            if later and found.get("ExecutionId") == sentinel["ExecutionId"]:
+                return None
+        found_sentinel = stored.get(SENTINEL_ROW_KEY)
+        if found_sentinel is None or any(found_sentinel.get(name) != value for name, value in sentinel.items()):
+            return None
+        return found_sentinel.etag
 
     async def delete(self, instance_id: str) -> int:
         """Delete every row (batches of <= 100) and the instance's large-message blobs; returns rows deleted."""
         partition = escape_key(instance_id)
-        with translate_storage_errors("delete history", instance_id=instance_id):
-            entities = self._client.query_entities(
-                "PartitionKey eq @partition", parameters={"partition": partition}, select=["PartitionKey", "RowKey"]
-            )
-            keys = [{"PartitionKey": partition, "RowKey": entity["RowKey"]} async for entity in entities]
-            for start in range(0, len(keys), 100):
-                await self._client.submit_transaction([("delete", key) for key in keys[start : start + 100]])
+        query_filter = f"PartitionKey eq {odata_literal(partition)}"
+        rows = self._tables.query(self.table_name, query_filter, select=["PartitionKey", "RowKey"])
+        keys = [{"PartitionKey": partition, "RowKey": row["RowKey"]} async for row in rows]
+        for start in range(0, len(keys), 100):
+            operations = [BatchOperation("delete", key) for key in keys[start : start + 100]]
+            await self._tables.batch(self.table_name, operations, operation="delete history")
         prefixes = {f"{partition}/", f"{instance_id}/"}
         await asyncio.gather(*(self._large_messages.delete_prefix(prefix) for prefix in prefixes))
         return len(keys)

@@ -15,18 +15,14 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from azure.core import MatchConditions
-from azure.core.exceptions import ResourceNotFoundError
-from azure.data.tables import UpdateMode
-from azure.data.tables.aio import TableClient
-
-from durable_azure.azure_storage.account import translate_storage_errors
+from durable_azure.azure_storage.batches import BatchOperation
 from durable_azure.azure_storage.blobs import LargeMessageStore
-from durable_azure.azure_storage.history_table import is_large, python_value, table_value
+from durable_azure.azure_storage.history_table import is_large, table_value
 from durable_azure.azure_storage.messages import envelope_from_json, parse_body
 from durable_azure.azure_storage.names import TaskHubNames, escape_key, unescape_key
-from durable_azure.azure_storage.table_wire import BatchOperation, TableBatchWire
-from durable_azure.errors import ConfigurationError, StorageError
+from durable_azure.azure_storage.table_entities import TableRow, odata_literal
+from durable_azure.azure_storage.table_service import TableService
+from durable_azure.errors import ConcurrencyConflictError, ConfigurationError
 from durable_azure.history import ExecutionStarted, OrchestrationStatus, parse_status
 
 INSTANCE_ROW_KEY = ""
@@ -107,7 +103,6 @@ def _column_value(field_name: str, value: Any) -> Any:
 
 
 def _field_value(field_name: str, value: Any) -> Any:
-    value = python_value(value)
     if field_name == "runtime_status":
         return parse_status(value)
     if field_name in _NULL_WHEN_NONE and value in ("null", ""):
@@ -122,52 +117,51 @@ def _field_value(field_name: str, value: Any) -> Any:
 class InstancesTable:
     """Point reads and writes of instance rows, and server-side filtered pages."""
 
-    def __init__(
-        self, client: TableClient, large_messages: LargeMessageStore, *, wire: TableBatchWire | None = None
-    ) -> None:
-        self._client = client
+    def __init__(self, tables: TableService, table_name: str, large_messages: LargeMessageStore) -> None:
+        self._tables = tables
+        self.table_name = table_name
         self._large_messages = large_messages
-        self._wire = wire  # the lean path (table_wire.py) for the per-episode insert-or-merge
 
     async def get(self, instance_id: str, *, include_input: bool = True) -> InstanceRecord | None:
         """One point read (plus a blob download per offloaded Input/Output); None when absent."""
         select = None if include_input else [c for c in COLUMN_NAMES.values() if c != "Input"]
-        with translate_storage_errors("get instance", instance_id=instance_id):
-            try:
-                entity = await self._client.get_entity(escape_key(instance_id), INSTANCE_ROW_KEY, select=select)
-            except ResourceNotFoundError:
-                return None
-        return await self._record(entity, instance_id)
+        row = await self._tables.get(self.table_name, escape_key(instance_id), INSTANCE_ROW_KEY, select=select)
+        if row is None:
+            return None
+        return await self._record(row, instance_id)
 
     async def create(self, record: InstanceRecord, *, etag: str | None) -> str:
-        """Insert (etag None) or replace If-Match `etag`; ConcurrencyConflictError otherwise. Returns the ETag."""
+        """Insert (etag None) or replace If-Match `etag`; ConcurrencyConflictError otherwise. Returns the ETag.
+
+        A one-operation entity-group transaction: the same effect as a plain
+        insert or replace, through the cheaper batch path. If an earlier
+        attempt may have been applied and the retry conflicts, the row is read
+        back: when it holds this record's execution, the write was ours.
+        """
         values = {field.name: getattr(record, field.name) for field in fields(record) if field.name in COLUMN_NAMES}
         entity = await self._entity(record.instance_id, values)
-        if self._wire is not None:
-            operation = BatchOperation("create", entity) if etag is None else BatchOperation("replace", entity, etag)
-            [new_etag] = await self._wire.submit(self._client.table_name, [operation], operation="create instance")
-            return str(new_etag)
-        with translate_storage_errors("create instance", instance_id=record.instance_id):
-            if etag is None:
-                metadata = await self._client.create_entity(entity)
-            else:
-                metadata = await self._client.update_entity(
-                    entity, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified
-                )
-        return str(metadata["etag"])
+        operation = BatchOperation("create", entity) if etag is None else BatchOperation("replace", entity, etag)
+        try:
+            [new_etag] = await self._tables.batch(self.table_name, [operation], operation="create instance")
+        except ConcurrencyConflictError as error:
+            if not error.maybe_applied:
+                raise
+            stored = await self._tables.get(self.table_name, escape_key(record.instance_id), INSTANCE_ROW_KEY)
+            if stored is None or stored.get("ExecutionId") != record.execution_id or stored.etag is None:
+                raise
+            return stored.etag
+        return str(new_etag)
 
     async def update(self, instance_id: str, **columns: Any) -> None:
-        """One insert-or-merge of the given InstanceRecord fields (e.g. runtime_status=..., output=...)."""
+        """One insert-or-merge of the given InstanceRecord fields (e.g. runtime_status=..., output=...).
+
+        A one-operation entity-group transaction: same effect, cheaper client. Idempotent.
+        """
         unknown = set(columns) - set(COLUMN_NAMES)
         if unknown:
             raise ConfigurationError(f"not Instances-table fields: {sorted(unknown)}")
         entity = await self._entity(instance_id, columns)
-        if self._wire is not None:  # a one-operation entity-group transaction: same effect, cheaper client
-            operations = [BatchOperation("upsert_merge", entity)]
-            await self._wire.submit(self._client.table_name, operations, operation="update instance")
-            return
-        with translate_storage_errors("update instance", instance_id=instance_id):
-            await self._client.upsert_entity(entity, mode=UpdateMode.MERGE)
+        await self._tables.batch(self.table_name, [BatchOperation("upsert_merge", entity)], operation="update instance")
 
     async def _entity(self, instance_id: str, values: dict[str, Any]) -> dict[str, Any]:
         entity: dict[str, Any] = {"PartitionKey": escape_key(instance_id), "RowKey": INSTANCE_ROW_KEY}
@@ -185,9 +179,9 @@ class InstancesTable:
         await self._large_messages.upload(blob_name, value)
         return self._large_messages.url_for(blob_name)
 
-    async def _record(self, entity: Any, instance_id: str | None = None) -> InstanceRecord:
+    async def _record(self, row: TableRow, instance_id: str | None = None) -> InstanceRecord:
         values: dict[str, Any] = {}
-        for column, value in entity.items():
+        for column, value in row.properties.items():
             field_name = _FIELD_NAMES.get(column)
             if field_name is not None and value is not None:
                 values[field_name] = _field_value(field_name, value)
@@ -197,8 +191,8 @@ class InstancesTable:
         values.setdefault("name", "")
         values.setdefault("runtime_status", OrchestrationStatus.Pending)
         return InstanceRecord(
-            instance_id=instance_id if instance_id is not None else unescape_key(entity["PartitionKey"]),
-            etag=entity.metadata.get("etag"),
+            instance_id=instance_id if instance_id is not None else unescape_key(row["PartitionKey"]),
+            etag=row.etag,
             **values,
         )
 
@@ -225,35 +219,30 @@ class InstancesTable:
         include_input: bool = True,
     ) -> InstancePage:
         """ONE filtered query request (dtfx §3.3) plus downloads of offloaded values on that page."""
-        query_filter, parameters = _query_filter(created_from, created_to, statuses, instance_id_prefix)
+        query_filter = _query_filter(created_from, created_to, statuses, instance_id_prefix)
         select = None if include_input else ["PartitionKey", *[c for c in COLUMN_NAMES.values() if c != "Input"]]
-        with translate_storage_errors("query instances"):
-            pages = self._client.query_entities(
-                query_filter, parameters=parameters, results_per_page=page_size, select=select
-            ).by_page(continuation_token=decode_token(continuation_token))
-            try:
-                page = await pages.__anext__()
-                entities = [entity async for entity in page]
-            except StopAsyncIteration:
-                entities = []
-            next_token = pages.continuation_token
-        records = [await self._record(entity) for entity in entities]
-        return InstancePage(records, encode_token(next_token))
+        page = await self._tables.query_page(
+            self.table_name,
+            query_filter,
+            select=select,
+            page_size=page_size,
+            continuation=_continuation(decode_token(continuation_token)),
+        )
+        records = [await self._record(row) for row in page.rows]
+        return InstancePage(records, encode_token(page.continuation))
 
     async def delete(self, instance_id: str) -> bool:
-        """One delete; True if a row was there (the SDK itself hides the 404, probe G5)."""
-        statuses: list[int] = []
+        """One delete; True if a row was there."""
+        return await self._tables.delete(self.table_name, escape_key(instance_id), INSTANCE_ROW_KEY)
 
-        def remember_status(pipeline_response: Any) -> None:
-            statuses.append(pipeline_response.http_response.status_code)
 
-        with translate_storage_errors("delete instance", instance_id=instance_id):
-            await self._client.delete_entity(
-                escape_key(instance_id), INSTANCE_ROW_KEY, raw_response_hook=remember_status
-            )
-        if not statuses:
-            raise StorageError(f"delete instance got no response (instance_id={instance_id!r})")
-        return statuses[-1] < 300
+def _continuation(token: Any) -> dict[str, str] | None:
+    """A continuation token as decoded from a caller: `{"PartitionKey", "RowKey"}` (the SDK's shape, too)."""
+    if token is None:
+        return None
+    if not isinstance(token, dict) or not isinstance(token.get("PartitionKey"), str):
+        raise ConfigurationError("continuation token is not one this task hub returned")
+    return {"PartitionKey": token["PartitionKey"], "RowKey": str(token.get("RowKey") or "")}
 
 
 def _query_filter(
@@ -261,22 +250,20 @@ def _query_filter(
     created_to: datetime | None,
     statuses: Collection[OrchestrationStatus] | None,
     instance_id_prefix: str | None,
-) -> tuple[str, dict[str, Any]]:
-    conditions = ["RowKey eq @row"]
-    parameters: dict[str, Any] = {"row": INSTANCE_ROW_KEY}
+    last_updated_before: datetime | None = None,
+) -> str:
+    conditions = [f"RowKey eq {odata_literal(INSTANCE_ROW_KEY)}"]
     if created_from is not None:
-        conditions.append("CreatedTime ge @created_from")
-        parameters["created_from"] = created_from
+        conditions.append(f"CreatedTime ge {odata_literal(created_from)}")
     if created_to is not None:
-        conditions.append("CreatedTime le @created_to")
-        parameters["created_to"] = created_to
+        conditions.append(f"CreatedTime le {odata_literal(created_to)}")
+    if last_updated_before is not None:
+        conditions.append(f"LastUpdatedTime lt {odata_literal(last_updated_before)}")
     if statuses:
         names = sorted({status.name for status in statuses})
-        conditions.append(" or ".join(f"RuntimeStatus eq @status{i}" for i in range(len(names))))
-        parameters.update({f"status{i}": name for i, name in enumerate(names)})
+        conditions.append(" or ".join(f"RuntimeStatus eq {odata_literal(name)}" for name in names))
     if instance_id_prefix:
         low = escape_key(instance_id_prefix)
-        conditions.append("PartitionKey ge @prefix_low and PartitionKey lt @prefix_high")
-        parameters.update(prefix_low=low, prefix_high=low[:-1] + chr(ord(low[-1]) + 1))
-    # The SDK substitutes @names only in whitespace-separated words, hence "( ... )".
-    return " and ".join(f"( {condition} )" for condition in conditions), parameters
+        high = low[:-1] + chr(ord(low[-1]) + 1)
+        conditions.append(f"PartitionKey ge {odata_literal(low)} and PartitionKey lt {odata_literal(high)}")
+    return " and ".join(f"({condition})" for condition in conditions)

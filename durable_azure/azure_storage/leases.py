@@ -10,17 +10,13 @@ blobs written by DTFx (no metadata) are downloaded instead.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from azure.core.exceptions import ResourceExistsError
-from azure.storage.blob.aio import BlobClient, BlobLeaseClient, ContainerClient
-
-from durable_azure.azure_storage.account import translate_storage_errors
+from durable_azure.azure_storage.blob_service import BlobItem, BlobService, LeaseAction
 from durable_azure.azure_storage.names import TaskHubNames
 from durable_azure.azure_storage.presence import WORKERS_PREFIX
 from durable_azure.errors import ConfigurationError, LeaseLostError, StorageError
@@ -52,47 +48,62 @@ def _metadata(document: dict[str, Any]) -> dict[str, str]:
 class LeaseStore:
     """Acquire, steal, renew and release the partition lease blobs of one task hub."""
 
-    def __init__(self, container: ContainerClient, names: TaskHubNames) -> None:
-        self._container = container
+    def __init__(self, blobs: BlobService, names: TaskHubNames) -> None:
+        self._blobs = blobs
+        self._container = names.leases_container
         self._names = names
 
-    def _blob(self, partition_id: str) -> BlobClient:
-        return self._container.get_blob_client(self._names.lease_blob(partition_id))
+    def _blob_name(self, partition_id: str) -> str:
+        return self._names.lease_blob(partition_id)
+
+    async def _lease(
+        self,
+        partition_id: str,
+        action: LeaseAction,
+        lease_id: str,
+        *,
+        proposed_lease_id: str | None = None,
+        duration: int | None = None,
+    ) -> None:
+        await self._blobs.lease(
+            self._container,
+            self._blob_name(partition_id),
+            action,
+            lease_id=lease_id,
+            proposed_lease_id=proposed_lease_id,
+            duration=duration,
+        )
 
     async def create(self, partition_id: str) -> None:
         """Write the initial lease blob unless it exists (create-only, safe to race)."""
         document = lease_document(partition_id, None, None, 0)
-        with (
-            translate_storage_errors("create lease blob", partition_id=partition_id),
-            contextlib.suppress(ResourceExistsError),
-        ):
-            await self._blob(partition_id).upload_blob(
-                json.dumps(document), overwrite=False, metadata=_metadata(document)
-            )
+        await self._blobs.put(
+            self._container,
+            self._blob_name(partition_id),
+            json.dumps(document).encode(),
+            metadata=_metadata(document),
+            create_only=True,
+        )
 
     async def list(self) -> list[PartitionLease]:
         """One list request; blobs without our metadata (written by DTFx) cost one download each."""
-        with translate_storage_errors("list leases"):
-            blobs = [
-                blob async for blob in self._container.list_blobs(name_starts_with=_LEASE_PREFIX, include=["metadata"])
-            ]
+        blobs = await self._blobs.list_blobs(self._container, prefix=_LEASE_PREFIX, include_metadata=True)
         return list(await asyncio.gather(*(self._from_listing(blob) for blob in blobs)))
 
     async def list_with_workers(self) -> tuple[list[PartitionLease], list[str]]:
         """Partition leases and live workers (presence.py) from ONE list request, for the balancer's round."""
-        with translate_storage_errors("list leases"):
-            blobs = [blob async for blob in self._container.list_blobs(include=["metadata"])]
+        blobs = await self._blobs.list_blobs(self._container, include_metadata=True)
         partitions = [blob for blob in blobs if blob.name.startswith(_LEASE_PREFIX)]
         workers = sorted(
             blob.name[len(WORKERS_PREFIX) :]
             for blob in blobs
-            if blob.name.startswith(WORKERS_PREFIX) and blob.lease.status == "locked"
+            if blob.name.startswith(WORKERS_PREFIX) and blob.is_leased
         )
         return list(await asyncio.gather(*(self._from_listing(blob) for blob in partitions))), workers
 
-    async def _from_listing(self, blob: Any) -> PartitionLease:
+    async def _from_listing(self, blob: BlobItem) -> PartitionLease:
         partition_id = blob.name[len(_LEASE_PREFIX) :]
-        is_leased = blob.lease.status == "locked"
+        is_leased = blob.is_leased
         metadata = blob.metadata or {}
         if "epoch" not in metadata:
             document, is_leased = await self._read(partition_id)
@@ -106,25 +117,26 @@ class LeaseStore:
         )
 
     async def _read(self, partition_id: str) -> tuple[dict[str, Any], bool]:
-        with translate_storage_errors("read lease blob", partition_id=partition_id):
-            downloader = await self._blob(partition_id).download_blob()
-            content = await downloader.readall()
-        document = json.loads(content or b"{}")
-        return document, downloader.properties.lease.status == "locked"
+        blob = await self._blobs.get(self._container, self._blob_name(partition_id))
+        if blob is None:
+            raise StorageError(f"lease blob of partition {partition_id} is missing", status=404, code="BlobNotFound")
+        return json.loads(blob.data or b"{}"), blob.is_leased
 
     async def _write(self, partition_id: str, document: dict[str, Any], lease_id: str) -> None:
-        with translate_storage_errors("write lease blob", partition_id=partition_id):
-            await self._blob(partition_id).upload_blob(
-                json.dumps(document), overwrite=True, lease=lease_id, metadata=_metadata(document)
-            )
+        await self._blobs.put(
+            self._container,
+            self._blob_name(partition_id),
+            json.dumps(document).encode(),
+            metadata=_metadata(document),
+            lease_id=lease_id,
+        )
 
     async def acquire(self, partition_id: str, owner: str, duration: int) -> PartitionLease | None:
         """Acquire, read the epoch, write `{Owner, Token, Epoch+1}` (3 requests); None if leased by someone."""
         _check_duration(duration)
         lease_id = str(uuid.uuid4())
         try:
-            with translate_storage_errors("acquire lease", partition_id=partition_id):
-                await BlobLeaseClient(self._blob(partition_id), lease_id=lease_id).acquire(lease_duration=duration)
+            await self._lease(partition_id, LeaseAction.ACQUIRE, lease_id, duration=duration)
         except LeaseLostError:
             return None
         return await self._take(partition_id, owner, lease_id)
@@ -140,8 +152,7 @@ class LeaseStore:
             return None
         lease_id = str(uuid.uuid4())
         try:
-            with translate_storage_errors("steal lease", partition_id=partition_id):
-                await BlobLeaseClient(self._blob(partition_id), lease_id=token).change(proposed_lease_id=lease_id)
+            await self._lease(partition_id, LeaseAction.CHANGE, token, proposed_lease_id=lease_id)
         except StorageError:
             return None
         logger.info("lease.stolen: %s from %s by %s", partition_id, document.get("Owner"), owner)
@@ -157,8 +168,7 @@ class LeaseStore:
         """One renew request; LeaseLostError when the lease is no longer ours."""
         if not lease.token:
             raise LeaseLostError(f"lease of {lease.partition_id} has no token")
-        with translate_storage_errors("renew lease", partition_id=lease.partition_id):
-            await BlobLeaseClient(self._blob(lease.partition_id), lease_id=lease.token).renew()
+        await self._lease(lease.partition_id, LeaseAction.RENEW, lease.token)
         return lease
 
     async def release(self, lease: PartitionLease) -> None:
@@ -168,8 +178,7 @@ class LeaseStore:
         document = lease_document(lease.partition_id, None, None, lease.epoch)
         try:
             await self._write(lease.partition_id, document, lease.token)
-            with translate_storage_errors("release lease", partition_id=lease.partition_id):
-                await BlobLeaseClient(self._blob(lease.partition_id), lease_id=lease.token).release()
+            await self._lease(lease.partition_id, LeaseAction.RELEASE, lease.token)
         except LeaseLostError:
             logger.warning("lease.lost: %s was no longer ours at release", lease.partition_id)
 

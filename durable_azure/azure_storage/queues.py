@@ -14,7 +14,6 @@ message at once (`add_local_consumer`), found by whoever sends.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import json
 import logging
@@ -24,13 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
-from azure.storage.queue import QueueMessage
-from azure.storage.queue.aio import QueueClient
-
-from durable_azure.azure_storage.account import translate_storage_errors
 from durable_azure.azure_storage.messages import MessageCodec, MessageData, next_sequence_number
-from durable_azure.azure_storage.queue_wire import QueueWire, WireMessage
+from durable_azure.azure_storage.queue_service import QueueService, StoredMessage
 from durable_azure.errors import ConfigurationError, MessageFormatError, MessageGoneError, StorageError
 
 logger = logging.getLogger(__name__)
@@ -69,32 +63,40 @@ class TaskHubQueue:
 
     def __init__(
         self,
-        client: QueueClient,
+        queues: QueueService,
+        name: str,
         codec: MessageCodec,
         *,
         poison_queue: TaskHubQueue | None = None,
-        wire: QueueWire | None = None,
     ) -> None:
-        self._client = client
-        self._wire = wire  # the lean path for send/receive/delete/update (queue_wire.py), when the account allows
+        self._queues = queues
         self._codec = codec
         self._poison_queue = poison_queue
         self._send_listeners: list[Callable[[float], None]] = []
         self._local_consumers: list[LocalConsumer] = []
-        self.name: str = client.queue_name
+        self.name = name
         self.max_visibility_delay_seconds: float = MAX_VISIBILITY_DELAY_SECONDS
 
     def __repr__(self) -> str:
         return f"TaskHubQueue({self.name!r})"
 
     async def create(self) -> None:
-        """Create the queue; an existing one is fine (the SDK reports it as ResourceExistsError)."""
-        with translate_storage_errors("create queue", queue=self.name), contextlib.suppress(ResourceExistsError):
-            await self._client.create_queue()
+        """Create the queue; an existing one is fine."""
+        await self._queues.create_queue(self.name)
 
     async def delete_queue(self) -> None:
-        with translate_storage_errors("delete queue", queue=self.name), contextlib.suppress(ResourceNotFoundError):
-            await self._client.delete_queue()
+        """Delete the queue; a missing one is fine."""
+        await self._queues.delete_queue(self.name)
+
+    async def approximate_message_count(self) -> int:
+        """The service's approximate count of the queue's messages, visible or not (one request)."""
+        return (await self._queues.properties(self.name)).approximate_message_count
+
+    async def peek(self, max_messages: int = MAX_MESSAGES_PER_RECEIVE) -> list[MessageData | None]:
+        """The envelopes of up to `max_messages` visible messages, left in place; None for undecodable ones."""
+        stored = await self._queues.peek(self.name, max_messages)
+        decoded = await asyncio.gather(*(self._decode(message) for message in stored))
+        return [message.data for message in decoded]
 
     def add_send_listener(self, callback: Callable[[float], None]) -> None:
         """`callback(delay)` runs after every successful send, with the message's visibility delay in seconds.
@@ -156,14 +158,10 @@ class TaskHubQueue:
     def _clamp(self, seconds: float) -> int:
         return math.ceil(min(max(seconds, 0.0), self.max_visibility_delay_seconds))
 
-    async def _put(self, body: str, visibility_seconds: int) -> WireMessage:
-        if self._wire is not None:
-            return await self._wire.send(self.name, body, visibility_timeout=visibility_seconds)
-        with translate_storage_errors("send message", queue=self.name):
-            sent = await self._client.send_message(
-                body, visibility_timeout=visibility_seconds or None, time_to_live=INFINITE_TIME_TO_LIVE
-            )
-        return _wire_message(sent)
+    async def _put(self, body: str, visibility_seconds: int) -> StoredMessage:
+        return await self._queues.send(
+            self.name, body, visibility_timeout=visibility_seconds, time_to_live=INFINITE_TIME_TO_LIVE
+        )
 
     async def receive(self, max_messages: int, visibility_timeout: float) -> list[ReceivedMessage]:
         """Exactly one receive request for up to `max_messages` (1..32), then blob downloads as needed.
@@ -176,22 +174,10 @@ class TaskHubQueue:
         if not 1 <= max_messages <= MAX_MESSAGES_PER_RECEIVE:
             raise ConfigurationError(f"max_messages must be 1..{MAX_MESSAGES_PER_RECEIVE}, not {max_messages}")
         timeout = max(1, math.ceil(visibility_timeout))
-        if self._wire is not None:
-            received = await self._wire.receive(self.name, max_messages, visibility_timeout=timeout)
-        else:
-            received = await self._receive_with_sdk(max_messages, timeout)
+        received = await self._queues.receive(self.name, max_messages, visibility_timeout=timeout)
         return list(await asyncio.gather(*(self._decode(message) for message in received)))
 
-    async def _receive_with_sdk(self, max_messages: int, timeout: int) -> list[WireMessage]:
-        with translate_storage_errors("receive messages", queue=self.name):
-            pages = self._client.receive_messages(messages_per_page=max_messages, visibility_timeout=timeout).by_page()
-            try:
-                page = await pages.__anext__()
-            except StopAsyncIteration:
-                return []
-            return [_wire_message(message) async for message in page]
-
-    async def _decode(self, message: WireMessage) -> ReceivedMessage:
+    async def _decode(self, message: StoredMessage) -> ReceivedMessage:
         body = message.text
         data: MessageData | None = None
         decode_error: str | None = None
@@ -206,7 +192,7 @@ class TaskHubQueue:
 
     def _as_received(
         self,
-        stored: WireMessage,
+        stored: StoredMessage,
         data: MessageData | None,
         body: str,
         *,
@@ -228,12 +214,10 @@ class TaskHubQueue:
     async def delete(self, message: ReceivedMessage) -> None:
         """One delete. A message already gone (deleted, or pop receipt changed) is logged, not raised."""
         try:
-            if self._wire is not None:
-                await self._wire.delete(self.name, message.message_id, message.pop_receipt)
+            await self._queues.delete_message(self.name, message.message_id, message.pop_receipt)
+        except MessageGoneError as error:
+            if error.maybe_applied:  # our own earlier attempt deleted it; its answer was lost
                 return
-            with translate_storage_errors("delete message", queue=self.name, message_id=message.message_id):
-                await self._client.delete_message(message.message_id, message.pop_receipt)
-        except MessageGoneError:
             logger.warning("message.gone: delete of %s on %s", message.message_id, self.name)
 
     async def abandon(self, message: ReceivedMessage, delay: float) -> None:
@@ -249,16 +233,9 @@ class TaskHubQueue:
 
     async def _update_visibility(self, message: ReceivedMessage, seconds: float) -> None:
         timeout = self._clamp(seconds)
-        if self._wire is not None:
-            message.pop_receipt = await self._wire.update_visibility(
-                self.name, message.message_id, message.pop_receipt, timeout
-            )
-            return
-        with translate_storage_errors("update message", queue=self.name, message_id=message.message_id):
-            updated = await self._client.update_message(
-                message.message_id, pop_receipt=message.pop_receipt, visibility_timeout=timeout
-            )
-        message.pop_receipt = updated.pop_receipt
+        message.pop_receipt = await self._queues.update_visibility(
+            self.name, message.message_id, message.pop_receipt, timeout
+        )
 
     async def move_to_poison(self, message: ReceivedMessage, reason: str) -> None:
         """Send the raw body with the reason to the poison queue, then delete the original (2 requests).
@@ -283,13 +260,3 @@ def _with_sequence_number(data: MessageData) -> MessageData:
     if data.sequence_number == 0:
         return dataclasses.replace(data, sequence_number=next_sequence_number())
     return data
-
-
-def _wire_message(message: QueueMessage) -> WireMessage:
-    return WireMessage(
-        message_id=message.id,
-        pop_receipt=message.pop_receipt or "",
-        dequeue_count=message.dequeue_count or 0,
-        insertion_time=message.inserted_on,
-        text=str(message.content or ""),
-    )

@@ -8,14 +8,10 @@ once a create finished (dtfx-azure-storage.md §1).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from datetime import UTC, datetime
 
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
-from azure.storage.blob.aio import ContainerClient
-
-from durable_azure.azure_storage.account import StorageAccount, translate_storage_errors
+from durable_azure.azure_storage.account import StorageAccount
 from durable_azure.azure_storage.blobs import LargeMessageStore
 from durable_azure.azure_storage.history_table import HistoryTable
 from durable_azure.azure_storage.instances_table import InstancesTable
@@ -43,25 +39,18 @@ class TaskHub:
         self.hub_name = hub_name
         self.partition_count = partition_count
         self.account = account
-        self._leases_container = account.blob_service.get_container_client(self.names.leases_container)
-        self._large_messages_container = account.blob_service.get_container_client(self.names.large_messages_container)
-        self.large_messages = LargeMessageStore(self._large_messages_container)
+        self.large_messages = LargeMessageStore(account.blobs, self.names.large_messages_container)
         codec = MessageCodec(self.large_messages)
-        self.poison_queue = TaskHubQueue(
-            account.queue_service.get_queue_client(self.names.poison_queue), codec, wire=account.queue_wire
-        )
+        self.poison_queue = TaskHubQueue(account.queues, self.names.poison_queue, codec)
         self.control_queues = [self._queue(self.names.control_queue(index), codec) for index in range(partition_count)]
         self.work_item_queue = self._queue(self.names.work_item_queue, codec)
-        self._history_client = account.table_service.get_table_client(self.names.history_table)
-        self._instances_client = account.table_service.get_table_client(self.names.instances_table)
-        self.history = HistoryTable(self._history_client, self.large_messages, wire=account.table_wire)
-        self.instances = InstancesTable(self._instances_client, self.large_messages, wire=account.table_wire)
-        self.leases = LeaseStore(self._leases_container, self.names)
-        self.presence = WorkerPresence(self._leases_container)
+        self.history = HistoryTable(account.tables, self.names.history_table, self.large_messages)
+        self.instances = InstancesTable(account.tables, self.names.instances_table, self.large_messages)
+        self.leases = LeaseStore(account.blobs, self.names)
+        self.presence = WorkerPresence(account.blobs, self.names.leases_container)
 
     def _queue(self, name: str, codec: MessageCodec) -> TaskHubQueue:
-        client = self.account.queue_service.get_queue_client(name)
-        return TaskHubQueue(client, codec, poison_queue=self.poison_queue, wire=self.account.queue_wire)
+        return TaskHubQueue(self.account.queues, name, codec, poison_queue=self.poison_queue)
 
     def __repr__(self) -> str:
         return f"TaskHub({self.hub_name!r}, partition_count={self.partition_count})"
@@ -84,24 +73,13 @@ class TaskHub:
         """Create tables, queues and containers (in parallel), then lease blobs, then `taskhub.json`."""
         await asyncio.gather(
             *(queue.create() for queue in self.all_queues),
-            self._create_table(self.names.history_table),
-            self._create_table(self.names.instances_table),
-            self._create_container(self._leases_container),
-            self._create_container(self._large_messages_container),
+            self.account.tables.create_table(self.names.history_table),
+            self.account.tables.create_table(self.names.instances_table),
+            self.account.blobs.create_container(self.names.leases_container),
+            self.account.blobs.create_container(self.names.large_messages_container),
         )
         await asyncio.gather(*(self.leases.create(queue.name) for queue in self.control_queues))
         await self._write_task_hub_info()
-
-    async def _create_table(self, name: str) -> None:
-        with translate_storage_errors("create table", table=name), contextlib.suppress(ResourceExistsError):
-            await self.account.table_service.create_table(name)
-
-    async def _create_container(self, container: ContainerClient) -> None:
-        with (
-            translate_storage_errors("create container", container=container.container_name),
-            contextlib.suppress(ResourceExistsError),
-        ):
-            await container.create_container()
 
     async def _write_task_hub_info(self) -> None:
         info = {
@@ -109,39 +87,24 @@ class TaskHub:
             "CreatedAt": format_datetime(datetime.now(UTC)),
             "PartitionCount": self.partition_count,
         }
-        blob = self._leases_container.get_blob_client(self.names.task_hub_info_blob)
-        with (
-            translate_storage_errors("write taskhub.json", hub=self.hub_name),
-            contextlib.suppress(ResourceExistsError),
-        ):
-            await blob.upload_blob(json.dumps(info), overwrite=False)
+        await self.account.blobs.put(
+            self.names.leases_container,
+            self.names.task_hub_info_blob,
+            json.dumps(info).encode(),
+            create_only=True,
+            content_type="application/json",
+        )
 
     async def exists(self) -> bool:
         """True once `taskhub.json` exists (written last by create): one request."""
-        blob = self._leases_container.get_blob_client(self.names.task_hub_info_blob)
-        with translate_storage_errors("check task hub", hub=self.hub_name):
-            try:
-                return bool(await blob.exists())
-            except ResourceNotFoundError:
-                return False
+        return await self.account.blobs.exists(self.names.leases_container, self.names.task_hub_info_blob)
 
     async def delete(self) -> None:
         """Delete every queue (incl. poison), both tables and both containers; missing ones are fine."""
         await asyncio.gather(
             *(queue.delete_queue() for queue in self.all_queues),
-            self._delete_table(self.names.history_table),
-            self._delete_table(self.names.instances_table),
-            self._delete_container(self._leases_container),
-            self._delete_container(self._large_messages_container),
+            self.account.tables.delete_table(self.names.history_table),
+            self.account.tables.delete_table(self.names.instances_table),
+            self.account.blobs.delete_container(self.names.leases_container),
+            self.account.blobs.delete_container(self.names.large_messages_container),
         )
-
-    async def _delete_table(self, name: str) -> None:
-        with translate_storage_errors("delete table", table=name):
-            await self.account.table_service.delete_table(name)  # the SDK ignores a missing table
-
-    async def _delete_container(self, container: ContainerClient) -> None:
-        with (
-            translate_storage_errors("delete container", container=container.container_name),
-            contextlib.suppress(ResourceNotFoundError),
-        ):
-            await container.delete_container()

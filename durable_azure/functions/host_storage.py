@@ -97,7 +97,7 @@ async def open_host_storage(environment: AppEnvironment) -> AsyncIterator[HostSt
             await storage.hub.create_if_not_exists()
         except StorageError as error:
             raise ConfigurationError(
-                f"cannot use storage account {account.account_name} at {account.queue_service.url} "
+                f"cannot use storage account {account.account_name} at {account.queue_endpoint} "
                 f"(from app setting {settings.connection_name}): {error}; check that it is reachable and the "
                 "connection string is right"
             ) from error

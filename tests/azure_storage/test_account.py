@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from durable_azure.azure_storage import InstanceRecord, MessageData, StorageAccount, TaskHub
+from durable_azure.azure_storage import (
+    InstanceRecord,
+    MessageData,
+    RetrySettings,
+    StorageAccount,
+    TaskHub,
+    TransportChoice,
+)
 from durable_azure.azurite import DEVELOPMENT_ACCOUNT_KEY
-from durable_azure.errors import ConcurrencyConflictError, ConfigurationError, StorageError
+from durable_azure.errors import ConcurrencyConflictError, ConfigurationError, StorageUnavailableError
 from durable_azure.history import EventRaised, OrchestrationInstance, OrchestrationStatus
 
 KEY = DEVELOPMENT_ACCOUNT_KEY
@@ -15,16 +22,16 @@ KEY = DEVELOPMENT_ACCOUNT_KEY
 async def test_development_storage_uses_default_azurite_ports() -> None:
     async with StorageAccount.from_connection_string("UseDevelopmentStorage=true") as account:
         assert account.account_name == "devstoreaccount1"
-        assert account.queue_service.url.startswith("http://127.0.0.1:10001/devstoreaccount1")
-        assert account.table_service.url.startswith("http://127.0.0.1:10002/devstoreaccount1")
-        assert account.blob_service.url.startswith("http://127.0.0.1:10000/devstoreaccount1")
+        assert account.connection.queue_endpoint == "http://127.0.0.1:10001/devstoreaccount1"
+        assert account.tables.endpoint == "http://127.0.0.1:10002/devstoreaccount1"
+        assert account.blobs.endpoint == "http://127.0.0.1:10000/devstoreaccount1"
 
 
 async def test_full_connection_string_and_repr_hides_the_key() -> None:
     text = f"DefaultEndpointsProtocol=https;AccountName=myaccount;AccountKey={KEY};EndpointSuffix=core.windows.net"
     async with StorageAccount.from_connection_string(text) as account:
         assert account.account_name == "myaccount"
-        assert account.queue_service.url.startswith("https://myaccount.queue.core.windows.net")
+        assert account.queue_endpoint == "https://myaccount.queue.core.windows.net"
         assert KEY not in repr(account)
         assert KEY[:20] not in repr(account)
 
@@ -72,7 +79,7 @@ async def test_counter_classifies_table_and_blob_requests(task_hub: TaskHub, sto
     await task_hub.instances.query()
     await task_hub.leases.list()
     snapshot = storage_account.counter.snapshot()
-    # the insert and the insert-or-merge go as one-operation entity-group transactions (table_wire.py's lean path)
+    # the insert and the insert-or-merge go as one-operation entity-group transactions (the cheaper path)
     assert (snapshot["table.batch"], snapshot["table.get"]) == (2, 1)
     assert (snapshot["table.query"], snapshot["blob.list"]) == (1, 1)
     assert storage_account.counter.total == 5
@@ -86,15 +93,18 @@ async def test_conflict_is_translated_and_chained(task_hub: TaskHub) -> None:
     assert "create instance" in str(raised.value) and "409" in str(raised.value)
 
 
-async def test_unreachable_service_raises_storage_error_not_sdk_error(azurite: object) -> None:
+@pytest.mark.parametrize("transport", [TransportChoice.LEAN, TransportChoice.SDK])
+async def test_unreachable_service_is_retried_then_unavailable(transport: TransportChoice) -> None:
     text = (
         f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={KEY};"
         "QueueEndpoint=http://127.0.0.1:9/devstoreaccount1;BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;"
         "TableEndpoint=http://127.0.0.1:9/devstoreaccount1;"
     )
-    async with StorageAccount.from_connection_string(text) as account:
+    retry = RetrySettings(max_attempts=3, initial_delay=0.05, max_delay=0.1)
+    async with StorageAccount.from_connection_string(text, transport=transport, retry=retry) as account:
         hub = TaskHub(account, "Unreachable", partition_count=1)
-        with pytest.raises(StorageError) as raised:
+        with pytest.raises(StorageUnavailableError, match=r"get entity failed .* after 3 attempts") as raised:
             await hub.instances.get("x")
+        assert account.counter.snapshot()["table.get"] == 3 and account.counter.retries() == {"table.get": 2}
+    assert not raised.value.maybe_applied  # the connection was refused: nothing reached storage
     assert KEY not in str(raised.value)
-    assert type(raised.value).__module__ == "durable_azure.errors"

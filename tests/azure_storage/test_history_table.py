@@ -19,6 +19,7 @@ from durable_azure.history import (
     TaskFailed,
     TaskScheduled,
 )
+from tests.conftest import SdkClients
 
 NOW = datetime(2026, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
 
@@ -38,13 +39,15 @@ def _history(instance_id: str, execution_id: str, activities: int) -> list[Histo
     return events
 
 
-async def _rows(storage_account: StorageAccount, task_hub: TaskHub, partition_key: str) -> list[dict]:
-    table = storage_account.table_service.get_table_client(task_hub.names.history_table)
+async def _rows(storage_account: StorageAccount, task_hub: TaskHub, partition_key: str, sdk: SdkClients) -> list[dict]:
+    table = sdk.table_service.get_table_client(task_hub.names.history_table)
     entities = table.query_entities("PartitionKey eq @pk", parameters={"pk": partition_key})
     return [entity async for entity in entities]
 
 
-async def test_append_and_load_over_several_batches(task_hub: TaskHub, storage_account: StorageAccount) -> None:
+async def test_append_and_load_over_several_batches(
+    task_hub: TaskHub, storage_account: StorageAccount, sdk: SdkClients
+) -> None:
     events = _history("a/1", "exec1", 150)  # 152 events: two batches of <= 99 + sentinel
     storage_account.counter.reset()
     etag = await task_hub.history.append("a/1", execution_id="exec1", start_index=0, events=events, etag=None)
@@ -52,7 +55,7 @@ async def test_append_and_load_over_several_batches(task_hub: TaskHub, storage_a
     loaded = await task_hub.history.load("a/1")
     assert loaded.events == events
     assert (loaded.etag, loaded.execution_id) == (etag, "exec1")
-    rows = await _rows(storage_account, task_hub, "a^01")
+    rows = await _rows(storage_account, task_hub, "a^01", sdk)
     by_key = {row["RowKey"]: row for row in rows}
     assert len(rows) == 153
     assert by_key["0000000000000000"]["EventType"] == "ExecutionStarted"
@@ -98,7 +101,9 @@ async def test_new_generation_hides_rows_of_the_older_longer_one(task_hub: TaskH
     assert stale.events == [] and stale.execution_id == "new"
 
 
-async def test_large_columns_round_trip_through_blobs(task_hub: TaskHub, storage_account: StorageAccount) -> None:
+async def test_large_columns_round_trip_through_blobs(
+    task_hub: TaskHub, storage_account: StorageAccount, sdk: SdkClients
+) -> None:
     big = json.dumps("é" * 40_000)  # > 60 KiB as UTF-16
     failure = FailureDetails(error_type="E", error_message="m" * 40_000)
     events = [
@@ -110,7 +115,7 @@ async def test_large_columns_round_trip_through_blobs(task_hub: TaskHub, storage
     )
     await task_hub.history.append("big", execution_id="e", start_index=0, events=events, etag=None)
     assert (await task_hub.history.load("big")).events == events
-    rows = {row["RowKey"]: row for row in await _rows(storage_account, task_hub, "big")}
+    rows = {row["RowKey"]: row for row in await _rows(storage_account, task_hub, "big", sdk)}
     started = rows["0000000000000000"]
     assert started["Input"] == "" and started["InputBlobName"].startswith(
         "big/history-0000000000000000-ExecutionStarted-"
@@ -119,7 +124,9 @@ async def test_large_columns_round_trip_through_blobs(task_hub: TaskHub, storage
     assert rows["0000000000000002"]["FailureDetailsBlobName"].endswith("-FailureDetails.json.gz")
 
 
-async def test_delete_removes_rows_and_blobs(task_hub: TaskHub, storage_account: StorageAccount) -> None:
+async def test_delete_removes_rows_and_blobs(
+    task_hub: TaskHub, storage_account: StorageAccount, sdk: SdkClients
+) -> None:
     events = _history("gone", "e", 120)
     events[0] = ExecutionStarted(
         orchestration_instance=OrchestrationInstance(instance_id="gone", execution_id="e"), input="x" * 40_000
@@ -128,12 +135,12 @@ async def test_delete_removes_rows_and_blobs(task_hub: TaskHub, storage_account:
     assert await task_hub.history.delete("gone") == 123
     loaded = await task_hub.history.load("gone")
     assert (loaded.events, loaded.etag, loaded.execution_id) == ([], None, None)
-    container = storage_account.blob_service.get_container_client(task_hub.names.large_messages_container)
+    container = sdk.blob_service.get_container_client(task_hub.names.large_messages_container)
     assert [blob.name async for blob in container.list_blobs()] == []
 
 
 async def test_a_new_generation_deletes_the_blobs_only_the_old_one_used(
-    task_hub: TaskHub, storage_account: StorageAccount
+    task_hub: TaskHub, storage_account: StorageAccount, sdk: SdkClients
 ) -> None:
     def generation(execution_id: str, size: int) -> list[HistoryEvent]:
         events = _history("cycle", execution_id, 1)
@@ -143,7 +150,7 @@ async def test_a_new_generation_deletes_the_blobs_only_the_old_one_used(
         )
         return events
 
-    container = storage_account.blob_service.get_container_client(task_hub.names.large_messages_container)
+    container = sdk.blob_service.get_container_client(task_hub.names.large_messages_container)
     etag = await task_hub.history.append(
         "cycle", execution_id="g1", start_index=0, events=generation("g1", 40_000), etag=None
     )

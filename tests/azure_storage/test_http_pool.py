@@ -12,7 +12,8 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from durable_azure.azure_storage.http_pool import HttpPool, TransportError
+from durable_azure.azure_storage.transport.failures import TransportFailure
+from durable_azure.azure_storage.transport.http_pool import HttpPool
 
 Handler = Callable[[bytes], bytes]
 
@@ -59,7 +60,7 @@ async def test_a_chunked_reply_is_read_whole(server) -> None:
         lambda request: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
     )
     pool = HttpPool(endpoint)
-    reply = await pool.request("GET", "/account/q", {}, b"")
+    reply = await pool.request("GET", "/account/q", {}, b"", timeout=10)
     assert (reply.status, reply.body) == (200, b"hello world")
     await pool.close()
 
@@ -69,8 +70,8 @@ async def test_a_reply_framed_by_the_connection_closing_is_read_whole(server) ->
         lambda request: b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nall of it", close_after_reply=True
     )
     pool = HttpPool(endpoint)
-    assert (await pool.request("GET", "/account/q", {}, b"")).body == b"all of it"
-    assert (await pool.request("GET", "/account/q", {}, b"")).body == b"all of it"  # a fresh connection
+    assert (await pool.request("GET", "/account/q", {}, b"", timeout=10)).body == b"all of it"
+    assert (await pool.request("GET", "/account/q", {}, b"", timeout=10)).body == b"all of it"  # a fresh connection
     await pool.close()
 
 
@@ -81,14 +82,14 @@ async def test_keep_alive_reuses_one_connection_and_survives_the_server_hanging_
 
     endpoint = await server(echo_length)
     pool = HttpPool(endpoint)
-    first = await pool.request("POST", "/account/q/messages", {"x-ms-version": "1"}, b"<a/>")
-    second = await pool.request("POST", "/account/q/messages", {}, b"<bb/>")
+    first = await pool.request("POST", "/account/q/messages", {"x-ms-version": "1"}, b"<a/>", timeout=10)
+    second = await pool.request("POST", "/account/q/messages", {}, b"<bb/>", timeout=10)
     assert (first.status, first.body, first.headers["x-ms-popreceipt"]) == (201, b"<a/>", "r1")
     assert second.body == b"<bb/>"
     assert len(server.connections) == 1
     server.connections[0].close()  # the server closes the idle keep-alive connection (Azurite does after 5 s)
     await asyncio.sleep(0.05)
-    third = await pool.request("POST", "/account/q/messages", {}, b"<ccc/>")
+    third = await pool.request("POST", "/account/q/messages", {}, b"<ccc/>", timeout=10)
     assert third.body == b"<ccc/>"
     assert len(server.connections) == 2
     await pool.close()
@@ -100,8 +101,9 @@ async def test_a_refused_connection_raises_transport_error() -> None:
     listening.close()
     await listening.wait_closed()
     pool = HttpPool(f"http://127.0.0.1:{port}/account")
-    with pytest.raises(TransportError, match="cannot connect"):
-        await pool.request("GET", "/account/q", {}, b"")
+    with pytest.raises(TransportFailure, match="cannot connect") as raised:
+        await pool.request("GET", "/account/q", {}, b"", timeout=10)
+    assert not raised.value.is_sent  # never reached a server: safe to send again
 
 
 def test_only_http_endpoints_are_accepted() -> None:

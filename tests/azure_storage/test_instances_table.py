@@ -9,6 +9,7 @@ import pytest
 from durable_azure.azure_storage import InstanceRecord, StorageAccount, TaskHub
 from durable_azure.errors import ConcurrencyConflictError, ConfigurationError
 from durable_azure.history import OrchestrationStatus
+from tests.conftest import SdkClients
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -25,14 +26,14 @@ def _record(
     )
 
 
-async def test_create_get_and_dtfx_columns(task_hub: TaskHub, storage_account: StorageAccount) -> None:
+async def test_create_get_and_dtfx_columns(task_hub: TaskHub, storage_account: StorageAccount, sdk: SdkClients) -> None:
     record = _record(
         "x/1", input='"hi"', execution_id="e1", tags={"a": "b"}, generation=2, task_hub_name=task_hub.hub_name
     )
     etag = await task_hub.instances.create(record, etag=None)
     fetched = await task_hub.instances.get("x/1")
     assert fetched == InstanceRecord(**{**{f: getattr(record, f) for f in record.__slots__}, "etag": etag})
-    table = storage_account.table_service.get_table_client(task_hub.names.instances_table)
+    table = sdk.table_service.get_table_client(task_hub.names.instances_table)
     row = await table.get_entity("x^01", "")
     assert (row["RuntimeStatus"], row["CustomStatus"], row["Generation"]) == ("Pending", "null", 2)
     without_input = await task_hub.instances.get("x/1", include_input=False)
@@ -52,7 +53,7 @@ async def test_create_replace_needs_the_current_etag(task_hub: TaskHub) -> None:
 
 
 async def test_update_merges_columns_and_offloads_large_output(
-    task_hub: TaskHub, storage_account: StorageAccount
+    task_hub: TaskHub, storage_account: StorageAccount, sdk: SdkClients
 ) -> None:
     await task_hub.instances.create(_record("u", input="in"), etag=None)
     large_output = "o" * 40_000
@@ -74,7 +75,7 @@ async def test_update_merges_columns_and_offloads_large_output(
         '"done"',
     )
     assert (fetched.input, fetched.completed_time) == ("in", T0)
-    table = storage_account.table_service.get_table_client(task_hub.names.instances_table)
+    table = sdk.table_service.get_table_client(task_hub.names.instances_table)
     row = await table.get_entity("u", "")
     assert row["Output"].startswith("http://") and row["Output"].endswith(".json.gz")
     await task_hub.instances.update("new", runtime_status=OrchestrationStatus.Running, name="Sub")  # insert-or-merge

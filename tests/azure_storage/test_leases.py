@@ -8,6 +8,7 @@ import pytest
 
 from durable_azure.azure_storage import StorageAccount, TaskHub
 from durable_azure.errors import ConfigurationError, LeaseLostError
+from tests.conftest import SdkClients
 
 
 async def test_list_shows_one_available_lease_per_control_queue(task_hub: TaskHub) -> None:
@@ -16,13 +17,15 @@ async def test_list_shows_one_available_lease_per_control_queue(task_hub: TaskHu
     assert all(not lease.is_leased and lease.owner is None and lease.epoch == 0 for lease in leases)
 
 
-async def test_acquire_conflict_renew_release(task_hub: TaskHub, storage_account: StorageAccount) -> None:
+async def test_acquire_conflict_renew_release(
+    task_hub: TaskHub, storage_account: StorageAccount, sdk: SdkClients
+) -> None:
     partition = task_hub.control_queues[2].name
     lease = await task_hub.leases.acquire(partition, "worker-a", 15)
     assert lease is not None and (lease.owner, lease.epoch, lease.is_leased) == ("worker-a", 1, True)
     assert await task_hub.leases.acquire(partition, "worker-b", 15) is None
     assert await task_hub.leases.renew(lease) == lease
-    blob = storage_account.blob_service.get_blob_client(task_hub.names.leases_container, f"default/{partition}")
+    blob = sdk.blob_service.get_blob_client(task_hub.names.leases_container, f"default/{partition}")
     document = json.loads(await (await blob.download_blob()).readall())
     assert document == {"PartitionId": partition, "Owner": "worker-a", "Token": lease.token, "Epoch": 1}
     listed = {item.partition_id: item for item in await task_hub.leases.list()}

@@ -18,6 +18,7 @@ from durable_azure.history import (
     TaskFailed,
     TaskScheduled,
 )
+from tests.conftest import SdkClients
 
 INSTANCE = OrchestrationInstance(instance_id="order-1", execution_id="exec-1")
 
@@ -82,11 +83,13 @@ def test_envelope_round_trip_for_several_kinds() -> None:
     )
 
 
-async def test_base64_and_raw_json_bodies_decode_alike(task_hub: TaskHub, storage_account: StorageAccount) -> None:
+async def test_base64_and_raw_json_bodies_decode_alike(
+    task_hub: TaskHub, storage_account: StorageAccount, sdk: SdkClients
+) -> None:
     """DTFx 1.x wrote base64 bodies, 2.x raw JSON: both must be readable; garbage is reported, not raised."""
     data = MessageData(event=_started(), instance=INSTANCE, sequence_number=5)
     body = json.dumps(envelope_to_json(data))
-    raw_queue = storage_account.queue_service.get_queue_client(task_hub.work_item_queue.name)
+    raw_queue = sdk.queue_service.get_queue_client(task_hub.work_item_queue.name)
     await raw_queue.send_message(body)
     await raw_queue.send_message(base64.b64encode(body.encode()).decode())
     await raw_queue.send_message("not a message")
@@ -97,7 +100,9 @@ async def test_base64_and_raw_json_bodies_decode_alike(task_hub: TaskHub, storag
     assert decoded[2].raw_body == "not a message"
 
 
-async def test_large_message_goes_through_a_blob(task_hub: TaskHub, storage_account: StorageAccount) -> None:
+async def test_large_message_goes_through_a_blob(
+    task_hub: TaskHub, storage_account: StorageAccount, sdk: SdkClients
+) -> None:
     big_input = json.dumps("x" * 50_000)
     data = MessageData(event=TaskScheduled(event_id=1, name="big", input=big_input), instance=INSTANCE)
     queue = task_hub.work_item_queue
@@ -110,5 +115,5 @@ async def test_large_message_goes_through_a_blob(task_hub: TaskHub, storage_acco
     wrapper = json.loads(received.raw_body)
     assert wrapper["CompressedBlobName"] == expected_blob
     assert len(received.raw_body) < 1000
-    container = storage_account.blob_service.get_container_client(task_hub.names.large_messages_container)
+    container = sdk.blob_service.get_container_client(task_hub.names.large_messages_container)
     assert [blob.name async for blob in container.list_blobs()] == [expected_blob]

@@ -78,8 +78,6 @@ async def wait_until_entered(key: str) -> None:
 async def queues_are_empty(hub: TaskHub) -> bool:
     """No message left in any control or work-item queue: the worker has consumed everything sent so far."""
     for queue in [*hub.control_queues, hub.work_item_queue]:
-        client = hub.account.queue_service.get_queue_client(queue.name)
-        properties = await client.get_queue_properties()
-        if properties.approximate_message_count:
+        if await queue.approximate_message_count():
             return False
     return True

@@ -21,8 +21,7 @@ async def stored_rows(hub: TaskHub, instance_id: str) -> int:
 
 
 async def blob_names(hub: TaskHub) -> list[str]:
-    container = hub.account.blob_service.get_container_client(hub.names.large_messages_container)
-    return [blob.name async for blob in container.list_blobs()]
+    return [blob.name for blob in await hub.account.blobs.list_blobs(hub.names.large_messages_container)]
 
 
 async def test_purging_a_finished_instance_removes_history_row_and_blobs(running: Running) -> None:

@@ -111,8 +111,9 @@ def test_ctrl_c_stops_gracefully_and_releases_leases(connection_string: str) -> 
 
 async def _lease_states(connection_string: str, hub_name: str) -> list[str]:
     async with StorageAccount.from_connection_string(connection_string) as account:
-        container = account.blob_service.get_container_client(TaskHubNames(hub_name).leases_container)
-        return [blob.lease.state async for blob in container.list_blobs(name_starts_with="default/")]
+        container = TaskHubNames(hub_name).leases_container
+        blobs = await account.blobs.list_blobs(container, prefix="default/")
+        return ["leased" if blob.is_leased else "available" for blob in blobs]
 
 
 def test_no_worker_serves_http_only(connection_string: str) -> None:

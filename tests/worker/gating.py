@@ -106,8 +106,7 @@ async def wait_until(condition: Callable[[], bool | Awaitable[bool]]) -> None:
 
 async def stored_message_count(queue: TaskHubQueue, hub: TaskHub) -> int:
     """Messages in the queue, visible or not (the queue's approximate count)."""
-    properties = await hub.account.queue_service.get_queue_client(queue.name).get_queue_properties()
-    return properties.approximate_message_count
+    return await queue.approximate_message_count()
 
 
 async def is_empty(queue: TaskHubQueue, hub: TaskHub) -> bool:
@@ -115,8 +114,7 @@ async def is_empty(queue: TaskHubQueue, hub: TaskHub) -> bool:
 
 
 async def has_visible(queue: TaskHubQueue, hub: TaskHub, count: int) -> bool:
-    peeked = await hub.account.queue_service.get_queue_client(queue.name).peek_messages(max_messages=32)
-    return len(peeked) == count
+    return len(await queue.peek()) == count
 
 
 @contextlib.asynccontextmanager

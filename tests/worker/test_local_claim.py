@@ -10,13 +10,22 @@ free are sent visible, for any worker.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 
-from durable_azure.azure_storage import MessageCodec, MessageData, ReceivedMessage, TaskHub, TaskHubQueue
+from durable_azure.azure_storage import (
+    MessageData,
+    ReceivedMessage,
+    StorageAccount,
+    TaskHub,
+    TaskHubQueue,
+    TransportChoice,
+)
 from durable_azure.client import DurableOrchestrationClient
 from durable_azure.history import OrchestrationInstance, TaskScheduled
 from durable_azure.worker import Registry, Worker
@@ -77,15 +86,24 @@ async def test_a_claimed_work_item_comes_back_when_its_worker_dies(
         assert received == [1]  # it reappeared after its visibility timeout, received here for the first time
 
 
-def _claimable_queues(hub: TaskHub) -> dict[str, TaskHubQueue]:
-    """The work-item queue on the lean REST path, and the same queue on the SDK path (no account key)."""
-    client = hub.account.queue_service.get_queue_client(hub.work_item_queue.name)
-    return {"rest": hub.work_item_queue, "sdk": TaskHubQueue(client, MessageCodec(hub.large_messages))}
+@contextlib.asynccontextmanager
+async def _work_item_queue(
+    hub: TaskHub, connection_string: str, transport: TransportChoice
+) -> AsyncIterator[TaskHubQueue]:
+    """The hub's work-item queue through an account on the given transport."""
+    async with StorageAccount.from_connection_string(connection_string, transport=transport) as account:
+        yield TaskHub(account, hub.hub_name, partition_count=hub.partition_count).work_item_queue
 
 
-@pytest.mark.parametrize("path", ["rest", "sdk"])
-async def test_a_claimed_send_is_invisible_and_deletable_with_its_pop_receipt(task_hub: TaskHub, path: str) -> None:
-    queue = _claimable_queues(task_hub)[path]
+@pytest.mark.parametrize("transport", [TransportChoice.LEAN, TransportChoice.SDK])
+async def test_a_claimed_send_is_invisible_and_deletable_with_its_pop_receipt(
+    task_hub: TaskHub, connection_string: str, transport: TransportChoice
+) -> None:
+    async with _work_item_queue(task_hub, connection_string, transport) as queue:
+        await _claim_receive_renew_delete(queue, task_hub)
+
+
+async def _claim_receive_renew_delete(queue: TaskHubQueue, task_hub: TaskHub) -> None:
     data = MessageData(event=TaskScheduled(event_id=1, name="small", input='"x"'), instance=INSTANCE)
     claimed = await queue.send_claimed(data, visibility_timeout=60)
     assert claimed.data is not None and claimed.data.event == data.event
@@ -96,9 +114,15 @@ async def test_a_claimed_send_is_invisible_and_deletable_with_its_pop_receipt(ta
     assert await is_empty(queue, task_hub)
 
 
-@pytest.mark.parametrize("path", ["rest", "sdk"])
-async def test_a_large_claimed_message_is_offloaded_and_reappears_whole(task_hub: TaskHub, path: str) -> None:
-    queue = _claimable_queues(task_hub)[path]
+@pytest.mark.parametrize("transport", [TransportChoice.LEAN, TransportChoice.SDK])
+async def test_a_large_claimed_message_is_offloaded_and_reappears_whole(
+    task_hub: TaskHub, connection_string: str, transport: TransportChoice
+) -> None:
+    async with _work_item_queue(task_hub, connection_string, transport) as queue:
+        await _claim_large_and_see_it_reappear(queue)
+
+
+async def _claim_large_and_see_it_reappear(queue: TaskHubQueue) -> None:
     big_input = json.dumps("x" * 50_000)
     data = MessageData(event=TaskScheduled(event_id=1, name="big", input=big_input), instance=INSTANCE)
     claimed = await queue.send_claimed(data, visibility_timeout=1)

@@ -1,43 +1,40 @@
-"""A small HTTP/1.1 client for the lean storage paths: keep-alive connections and nothing else.
+"""A small HTTP/1.1 client for the lean transport: keep-alive connections and nothing else.
 
 The worker is CPU-bound on a small machine, and most of that CPU went into
 the HTTP client: aiohttp costs about 0.35 ms per request (its request context
 manager, multidict headers, tracing and cookie hooks), several times what the
-storage call itself needs. The lean paths (queue_wire.py, table_wire.py) send
-small signed requests to one endpoint and read small replies, so this client
-does only that: one asyncio protocol per keep-alive connection, a reply framed
-by Content-Length or chunked encoding (or the connection's end), TLS when the
-endpoint is https, a cap on open connections, and timeouts. No redirects,
-cookies, proxies or decompression: storage does not use them.
+storage call itself needs. Storage requests are small signed requests to a few
+endpoints with small replies, so this client does only that: one asyncio
+protocol per keep-alive connection, a reply framed by Content-Length or
+chunked encoding (or the connection's end), TLS when the endpoint is https
+(with the CA bundle the account was given), a cap on open connections, and a
+timeout per request. No redirects, cookies, proxies or decompression: storage
+does not use them, and an account behind a proxy uses the SDK transport
+(choice.py).
 
-A connection that was idle in the pool may have been closed by the server
-(Azurite closes after 5 s idle) just as we reuse it; a request that fails that
-way before any reply byte arrived is sent once more on a fresh connection.
-Every other failure raises `TransportError` or `TimeoutError`, and the caller
-decides whether to retry.
+A connection idle longer than the server keeps it (its `Keep-Alive: timeout=`,
+Azurite's 5 s) is not reused, so a request rarely meets a connection the
+server is closing. Every failure raises `TransportFailure`, saying whether the
+request may have reached the server; the retry policy decides what happens next.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from durable_azure.azure_storage.transport.failures import TransportFailure
+
 CONNECT_TIMEOUT_SECONDS = 10.0
-REQUEST_TIMEOUT_SECONDS = 60.0
 MAX_CONNECTIONS = 100
-# Reused only if idle for less than this: servers close idle keep-alive connections (Azure after minutes).
+# Reused only if idle for less than this, or one second less than the server's Keep-Alive timeout.
 MAX_IDLE_SECONDS = 30.0
-
-
-class TransportError(ConnectionError):
-    """The request could not be sent or its reply not read: connection refused, reset or closed early."""
-
-
-class _ClosedBeforeReply(TransportError):
-    """The server closed the connection before sending any byte of the reply."""
+_KEEP_ALIVE_TIMEOUT = re.compile(r"timeout=(\d+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,36 +47,34 @@ class HttpReply:
 class HttpPool:
     """Keep-alive connections to one endpoint (scheme, host and port of `endpoint`), bound to one event loop."""
 
-    def __init__(self, endpoint: str) -> None:
+    def __init__(self, endpoint: str, *, tls: ssl.SSLContext | None = None) -> None:
         parts = urlsplit(endpoint)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) endpoint: {parts.scheme}://{parts.hostname}")
         self._host = parts.hostname
         self._port = parts.port or (443 if parts.scheme == "https" else 80)
         self._authority = parts.netloc.rpartition("@")[2]
-        self._tls = ssl.create_default_context() if parts.scheme == "https" else None
+        self._tls = (tls or ssl.create_default_context()) if parts.scheme == "https" else None
+        self._max_idle = MAX_IDLE_SECONDS
         self._idle: list[_Connection] = []
         self._open: set[_Connection] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots = asyncio.Semaphore(MAX_CONNECTIONS)
 
-    async def request(self, method: str, target: str, headers: dict[str, str], body: bytes) -> HttpReply:
+    async def request(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes, *, timeout: float
+    ) -> HttpReply:
         """One request/reply exchange; `target` is the path and query, already encoded."""
         self._bind_to_running_loop()
         head = [f"{method} {target} HTTP/1.1\r\nHost: {self._authority}\r\n"]
         head += [f"{name}: {value}\r\n" for name, value in headers.items()]
-        if body or method in ("POST", "PUT", "PATCH"):
+        if body and not any(name.lower() == "content-length" for name in headers):
             head.append(f"Content-Length: {len(body)}\r\n")
         payload = "".join(head).encode("latin-1") + b"\r\n" + body
         async with self._slots:
-            connection, reused = await self._acquire()
-            try:
-                reply = await self._exchange(connection, method, payload)
-            except _ClosedBeforeReply:
-                if not reused:
-                    raise
-                connection, _ = await self._acquire(fresh=True)
-                reply = await self._exchange(connection, method, payload)
+            connection = await self._acquire()
+            reply = await self._exchange(connection, method, payload, timeout)
+            self._learn_keep_alive(reply)
             self._release(connection)
             return reply
 
@@ -100,12 +95,12 @@ class HttpPool:
             self._loop = loop
             self._slots = asyncio.Semaphore(MAX_CONNECTIONS)
 
-    async def _acquire(self, *, fresh: bool = False) -> tuple[_Connection, bool]:
+    async def _acquire(self) -> _Connection:
         now = time.monotonic()
-        while self._idle and not fresh:
+        while self._idle:
             connection = self._idle.pop()
-            if not connection.closed and now - connection.idle_since < MAX_IDLE_SECONDS:
-                return connection, True
+            if not connection.closed and now - connection.idle_since < self._max_idle:
+                return connection
             connection.close()
             self._open.discard(connection)
         assert self._loop is not None
@@ -116,15 +111,22 @@ class HttpPool:
             )
             async with asyncio.timeout(CONNECT_TIMEOUT_SECONDS):  # not wait_for: it can swallow a cancel() on 3.11
                 _, connection = await opening
-        except OSError as error:
-            raise TransportError(f"cannot connect to {self._authority}: {error.strerror or error}") from error
+        except (OSError, TimeoutError) as error:
+            reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+            raise TransportFailure(f"cannot connect to {self._authority}: {reason}", is_sent=False) from error
         self._open.add(connection)
-        return connection, False
+        return connection
 
-    async def _exchange(self, connection: _Connection, method: str, payload: bytes) -> HttpReply:
+    def _learn_keep_alive(self, reply: HttpReply) -> None:
+        """Azurite keeps idle connections 5 s and says so; reuse them for less than that."""
+        match = _KEEP_ALIVE_TIMEOUT.search(reply.headers.get("keep-alive", ""))
+        if match is not None:
+            self._max_idle = min(MAX_IDLE_SECONDS, max(0.0, int(match.group(1)) - 1.0))
+
+    async def _exchange(self, connection: _Connection, method: str, payload: bytes, timeout: float) -> HttpReply:
         assert self._loop is not None
-        reply = connection.send(self._loop, method, payload)
-        timer = self._loop.call_later(REQUEST_TIMEOUT_SECONDS, connection.time_out)
+        reply = connection.send(self._loop, method, payload, timeout)
+        timer = self._loop.call_later(timeout, connection.time_out)
         try:
             return await reply
         except BaseException:  # timed out, failed or cancelled mid-exchange: the connection's state is unknown
@@ -157,15 +159,18 @@ class _Connection(asyncio.Protocol):
         self._length = -1  # body length; -1: until the connection closes
         self._chunked = False
         self._received = False
+        self._timeout = 0.0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
 
-    def send(self, loop: asyncio.AbstractEventLoop, method: str, payload: bytes) -> asyncio.Future[HttpReply]:
+    def send(
+        self, loop: asyncio.AbstractEventLoop, method: str, payload: bytes, timeout: float
+    ) -> asyncio.Future[HttpReply]:
         assert self._transport is not None
         self._reply = loop.create_future()
-        self._method, self._headers, self._received = method, None, False
+        self._method, self._headers, self._received, self._timeout = method, None, False, timeout
         self._buffer.clear()
         self._transport.write(payload)
         return self._reply
@@ -179,7 +184,7 @@ class _Connection(asyncio.Protocol):
         try:
             self._parse()
         except (ValueError, IndexError) as error:
-            self._fail(TransportError(f"malformed HTTP reply: {error}"))
+            self._fail(TransportFailure(f"malformed HTTP reply: {error}", is_sent=True))
 
     def eof_received(self) -> bool:
         self.closed = True  # the server hung up: never hand this connection out again
@@ -192,12 +197,12 @@ class _Connection(asyncio.Protocol):
         if self._headers is not None and self._length < 0 and not self._chunked:
             self._finish(bytes(self._buffer))  # a reply framed by the end of the connection
         elif self._received:
-            self._fail(TransportError(f"connection closed mid-reply: {exc or 'end of stream'}"))
+            self._fail(TransportFailure(f"connection closed mid-reply: {exc or 'end of stream'}", is_sent=True))
         else:
-            self._fail(_ClosedBeforeReply(f"connection closed before the reply: {exc or 'end of stream'}"))
+            self._fail(TransportFailure(f"connection closed before the reply: {exc or 'end of stream'}", is_sent=True))
 
     def time_out(self) -> None:
-        self._fail(TimeoutError(f"no complete reply within {REQUEST_TIMEOUT_SECONDS:.0f} s"))
+        self._fail(TransportFailure(f"no complete reply within {self._timeout:g} s", is_sent=True))
 
     def close(self) -> None:
         self.closed = True
