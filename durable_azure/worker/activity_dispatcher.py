@@ -34,7 +34,7 @@ from durable_azure import serialization
 from durable_azure.azure_storage import MAX_MESSAGES_PER_RECEIVE, MessageData, ReceivedMessage, TaskHub, TaskHubQueue
 from durable_azure.errors import MessageGoneError, StorageError
 from durable_azure.history import FailureDetails, HistoryEvent, TaskCompleted, TaskFailed, TaskScheduled
-from durable_azure.worker.episode import backoff_delay
+from durable_azure.worker.deliveries import backoff_delay
 from durable_azure.worker.polling import BackoffPoller, receive_or_hand_back
 from durable_azure.worker.registry import ActivityFunction, Registry
 

@@ -59,7 +59,7 @@ from durable_azure.history import (
     TimerFired,
 )
 from durable_azure.orchestration import OrchestrationState
-from durable_azure.worker.local_inbox import LocalInbox
+from durable_azure.worker.deliveries import Delivery
 from durable_azure.worker.outbound import OutboundMessage
 
 logger = logging.getLogger(__name__)
@@ -152,14 +152,14 @@ class AnchorBook:
         return {task_id for execution, task_id in self._pending.get(instance_id, ()) if execution == execution_id}
 
     def plan(
-        self, instance_id: str, batch: list[ReceivedMessage], outbound: list[OutboundMessage]
+        self, instance_id: str, batch: list[Delivery], outbound: list[OutboundMessage]
     ) -> tuple[AnchorPlan, list[OutboundMessage]]:
         """Take the activity requests that can run here unqueued; returns the plan and what must still be sent."""
         plan = AnchorPlan(instance_id)
         if self._runner is None or not any(isinstance(m.data.event, TaskScheduled) for m in outbound):
             return plan, outbound
         if instance_id not in self._anchors:
-            plan.candidate = next((m for m in batch if _can_anchor(m)), None)
+            plan.candidate = next((m for m in batch if isinstance(m, ReceivedMessage) and _can_anchor(m)), None)
             if plan.candidate is None:
                 return plan, outbound
         remaining: list[OutboundMessage] = []
@@ -320,4 +320,4 @@ def unfinished_activities(state: OrchestrationState, running_here: set[int]) -> 
 
 
 def _can_anchor(message: ReceivedMessage) -> bool:
-    return not LocalInbox.is_local(message) and isinstance(message.data.event, _ANCHORING_EVENTS)
+    return message.data is not None and isinstance(message.data.event, _ANCHORING_EVENTS)

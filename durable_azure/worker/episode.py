@@ -1,61 +1,47 @@
-"""One episode of one instance: triage a batch, run the engine, checkpoint, delete.
+"""One episode of one instance: triage a batch, run the engine, checkpoint, consume the batch.
 
 The instance's state comes from the cache when this worker ran its previous
-episode, else from the History table. A cached state can be stale when
-another worker moved the instance on meanwhile; that shows either as messages
-that look out of order or stale (then we reload once before deciding), or as
-an ETag conflict at the checkpoint (then we abandon, and the retry reloads).
+episode, else from the History table. A cached state can be stale: another
+worker may have moved the instance on, or storage may have lost a write it had
+acknowledged (a failover, an emulator killed before it saved). So the cache
+never decides alone that a message is stale or a copy: messages that look out
+of order or stale make the episode reload before deciding, and discarding any
+message as a duplicate first checks the sentinel ETag in storage (one point
+read), reloading if it differs. An ETag conflict at the checkpoint abandons
+the batch, and the retry reloads.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from durable_azure import serialization
-from durable_azure.azure_storage import MessageData, ReceivedMessage, TaskHub
-from durable_azure.errors import ConcurrencyConflictError, StorageError
-from durable_azure.history import (
-    EventRaised,
-    ExecutionCompleted,
-    ExecutionStarted,
-    FailureDetails,
-    HistoryEvent,
-    OrchestrationInstance,
-    OrchestrationStatus,
-    OrchestratorStarted,
-)
-from durable_azure.orchestration import (
-    CompleteOrchestrationAction,
-    ExecutionResult,
-    OrchestrationExecutor,
-    OrchestrationState,
-)
+from durable_azure.azure_storage import TaskHub
+from durable_azure.errors import ConcurrencyConflictError
+from durable_azure.history import EventRaised, ExecutionStarted, HistoryEvent, OrchestrationStatus, OrchestratorStarted
+from durable_azure.orchestration import ExecutionResult, OrchestrationExecutor, OrchestrationState
 from durable_azure.worker.anchors import AnchorBook, AnchorPlan, unfinished_activities
 from durable_azure.worker.checkpoint import Checkpoint, execution_started, write_checkpoint
+from durable_azure.worker.continuation import MAX_CONTINUE_AS_NEW_PER_EPISODE, continue_in_next_episode, next_execution
+from durable_azure.worker.deliveries import Delivery, LocalDelivery, consume, hand_back
 from durable_azure.worker.instance_cache import CachedInstance, InstanceCache
-from durable_azure.worker.local_inbox import LocalInbox
-from durable_azure.worker.outbound import EpisodeContext, OutboundMessage, build_outbound
+from durable_azure.worker.outbound import OutboundMessage, outbound_for
+from durable_azure.worker.poison import fail_instance
+from durable_azure.worker.recent_events import RecentEvents
 from durable_azure.worker.registry import Registry
 from durable_azure.worker.triage import Triage, triage
 
 logger = logging.getLogger(__name__)
 
-MAX_CONTINUE_AS_NEW_PER_EPISODE = 100
-"""An orchestrator that continues as new without ever awaiting goes on in the next episode after this many."""
+DEFAULT_INSTANCE_REFRESH = timedelta(minutes=3)
+"""How stale an unchanged Instances row may get: the repair sweep reads LastUpdatedTime as "last progress"."""
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def backoff_delay(dequeue_count: int) -> float:
-    """DTFx's abandon backoff: 2^n seconds (n = dequeues so far, first retry 1 s), at most 10 minutes."""
-    return float(min(600, 2 ** max(0, min(dequeue_count - 1, 10))))
 
 
 @dataclass(slots=True)
@@ -65,6 +51,7 @@ class _Loaded:
     executor: OrchestrationExecutor | None
     state: OrchestrationState  # derived from `events`; kept with the cache so episodes never rescan history
     visible_state: tuple[object, str | None] | None = None
+    instance_written_at: datetime | None = None
 
     @property
     def is_cached(self) -> bool:
@@ -78,32 +65,25 @@ class EpisodeRunner:
         registry: Registry,
         cache: InstanceCache,
         *,
-        inbox: LocalInbox | None = None,
         anchors: AnchorBook | None = None,
         clock: Callable[[], datetime] = utc_now,
+        instance_refresh: timedelta = DEFAULT_INSTANCE_REFRESH,
     ):
         self._hub = hub
         self._registry = registry
         self._cache = cache
-        self._inbox = inbox or LocalInbox()
         self._anchors = anchors or AnchorBook(hub)  # without an activity runner attached it anchors nothing
         self._clock = clock
+        self._instance_refresh = instance_refresh
+        self._recent_events = RecentEvents()
 
     def forget_partition(self, partition_id: str) -> None:
         """Drop cached instances of a partition we lost or (re)gained: another worker may have moved them on."""
         self._cache.evict_where(lambda instance_id: self._hub.control_queue_for(instance_id).name == partition_id)
 
-    async def run(self, instance_id: str, messages: list[ReceivedMessage]) -> None:
+    async def run(self, instance_id: str, messages: list[Delivery]) -> None:
         """Process one batch of messages for one instance. Never runs concurrently for the same instance."""
-        if _is_first_start(messages):
-            loaded = _Loaded([], None, None, OrchestrationState())
-        else:
-            loaded = await self._load(instance_id)
-        decision = triage(instance_id, loaded.state, messages)
-        if loaded.is_cached and decision.is_suspect:
-            self._cache.evict(instance_id)  # maybe stale: decide again on what storage says
-            loaded = await self._load(instance_id)
-            decision = triage(instance_id, loaded.state, messages)
+        loaded, decision = await self._decide(instance_id, messages)
         if decision.not_started:
             await self._sort_not_started(instance_id, decision)
         decision.log_discards(instance_id)
@@ -116,10 +96,37 @@ class EpisodeRunner:
         except ConcurrencyConflictError:
             self._cache.evict(instance_id)
             logger.warning("history.conflict instance=%s: another worker wrote it; abandoning", instance_id)
-            await self._abandon(decision.all_accepted + decision.defer)
+            await hand_back(self._hub, decision.all_accepted + decision.defer)
         except BaseException:
             self._cache.evict(instance_id)
             raise
+
+    async def _decide(self, instance_id: str, messages: list[Delivery]) -> tuple[_Loaded, Triage]:
+        """Triage on the cached state, or on storage's when the cache could be wrong about what it decides."""
+        if _is_first_start(messages):
+            loaded = _Loaded([], None, None, OrchestrationState())
+        else:
+            loaded = await self._load(instance_id)
+        applied_events = self._recent_events.of(instance_id)
+        decision = triage(instance_id, loaded.state, messages, applied_events)
+        if loaded.is_cached and (decision.is_suspect or not await self._cache_agrees(instance_id, loaded, decision)):
+            self._cache.evict(instance_id)  # maybe stale: decide again on what storage says
+            loaded = await self._load(instance_id)
+            decision = triage(instance_id, loaded.state, messages, applied_events)
+        return loaded, decision
+
+    async def _cache_agrees(self, instance_id: str, loaded: _Loaded, decision: Triage) -> bool:
+        """Whether storage still holds the history the cache has, before a message is discarded on its word.
+
+        Only when the decision discards queue messages: one point read of the sentinel.
+        """
+        if all(isinstance(message, LocalDelivery) for message in decision.delete):
+            return True
+        stored_etag = await self._hub.history.sentinel_etag(instance_id)
+        if stored_etag == loaded.etag:
+            return True
+        logger.warning("cache.stale instance=%s: storage's history differs from the cached one; reloading", instance_id)
+        return False
 
     async def _recover_unqueued_activities(self, instance_id: str, state: OrchestrationState, decision: Triage) -> None:
         """A control message delivered again after it was applied may be an anchor whose worker died (anchors.py).
@@ -131,7 +138,7 @@ class EpisodeRunner:
         """
         if state.status not in (OrchestrationStatus.Running, OrchestrationStatus.Suspended):
             return
-        if not any(not self._inbox.is_local(m) and m.dequeue_count > 1 for m in decision.delete):
+        if not any(not isinstance(m, LocalDelivery) and m.dequeue_count > 1 for m in decision.delete):
             return
         work = unfinished_activities(state, self._anchors.running_here(instance_id, state.execution_id))
         if work:
@@ -141,7 +148,14 @@ class EpisodeRunner:
     async def _load(self, instance_id: str) -> _Loaded:
         cached = self._cache.get(instance_id)
         if cached is not None:
-            return _Loaded(cached.events, cached.etag, cached.executor, cached.state, cached.visible_state)
+            return _Loaded(
+                cached.events,
+                cached.etag,
+                cached.executor,
+                cached.state,
+                cached.visible_state,
+                cached.instance_written_at,
+            )
         history = await self._hub.history.load(instance_id)
         return _Loaded(list(history.events), history.etag, None, OrchestrationState(history.events))
 
@@ -159,7 +173,7 @@ class EpisodeRunner:
     async def _run_episode(self, instance_id: str, loaded: _Loaded, decision: Triage) -> None:
         now = self._clock()
         new_events: list[HistoryEvent] = [OrchestratorStarted(timestamp=now)]
-        new_events += [message.data.event for message in decision.all_accepted]
+        new_events += [_event(message) for message in decision.all_accepted]
         if decision.start is not None:
             base: list[HistoryEvent] = []
             executor = self._new_executor()
@@ -172,35 +186,14 @@ class EpisodeRunner:
         history, start_index = base, len(base)
         history.extend(result.new_history)
         episode = (0 if decision.start is not None else loaded.state.episode) + 1
-        outbound = self._outbound(instance_id, history, result, now, episode)
+        outbound = outbound_for(self._hub, instance_id, history, result, now, episode)
         plan = AnchorPlan(instance_id)
         if result.status != OrchestrationStatus.ContinuedAsNew:
             plan, outbound = self._anchors.plan(instance_id, decision.all_accepted, outbound)
-        for _ in range(MAX_CONTINUE_AS_NEW_PER_EPISODE):
-            if result.status != OrchestrationStatus.ContinuedAsNew:
-                break
-            start, carryover = _next_execution(history, result, now)
-            executor = self._new_executor()
-            result = executor.execute([], [OrchestratorStarted(timestamp=now), start, *carryover])
-            history, start_index = list(result.new_history), 0
-            outbound += self._outbound(instance_id, history, result, now, episode=1)
-        else:
-            if result.status == OrchestrationStatus.ContinuedAsNew:
-                outbound += self._continue_in_next_episode(instance_id, history, result, now)
-        started = execution_started(history)
-        visible_state = (result.status, result.custom_status)
-        checkpoint = Checkpoint(
-            instance_id=instance_id,
-            started=started,
-            history=history,
-            start_index=start_index,
-            etag=loaded.etag,
-            result=result,
-            outbound=outbound,
-            now=now,
-            # The Instances row is the query side: rewrite it only when what it shows changes.
-            is_instance_unchanged=start_index > 0 and not result.is_done and visible_state == loaded.visible_state,
+        executor, history, start_index, result = self._continue_as_new(
+            instance_id, executor, history, start_index, result, outbound, now
         )
+        checkpoint = self._checkpoint(instance_id, loaded, history, start_index, result, outbound, now)
         try:
             etag = await write_checkpoint(self._hub, checkpoint)
         except BaseException:
@@ -209,110 +202,101 @@ class EpisodeRunner:
         kept = await self._anchors.commit(plan, result.new_history)
         if result.is_done:
             self._anchors.forget_instance(instance_id)
-        await self._delete([m for m in decision.delete + decision.all_accepted if m is not kept])
-        await self._abandon(decision.defer)
+        await consume(self._hub, [m for m in decision.delete + decision.all_accepted if m is not kept])
+        await hand_back(self._hub, decision.defer)
+        self._recent_events.remember(instance_id, _event_ids(decision))
         if start_index > 0:  # extend the state we triaged with; a new execution starts a new one
             state = loaded.state
             for event in result.new_history:
                 state.append(event)
         else:
             state = OrchestrationState(history)
-        self._remember(instance_id, started, executor, history, state, etag, result)
+        written_at = loaded.instance_written_at if checkpoint.is_instance_unchanged else now
+        self._remember(instance_id, executor, history, state, etag, result, written_at)
+
+    def _continue_as_new(
+        self,
+        instance_id: str,
+        executor: OrchestrationExecutor,
+        history: list[HistoryEvent],
+        start_index: int,
+        result: ExecutionResult,
+        outbound: list[OutboundMessage],
+        now: datetime,
+    ) -> tuple[OrchestrationExecutor, list[HistoryEvent], int, ExecutionResult]:
+        """Run the executions that continue-as-new starts, up to a bound; `outbound` gets their messages."""
+        for _ in range(MAX_CONTINUE_AS_NEW_PER_EPISODE):
+            if result.status != OrchestrationStatus.ContinuedAsNew:
+                return executor, history, start_index, result
+            start, carryover = next_execution(history, result, now)
+            executor = self._new_executor()
+            result = executor.execute([], [OrchestratorStarted(timestamp=now), start, *carryover])
+            history, start_index = list(result.new_history), 0
+            outbound += outbound_for(self._hub, instance_id, history, result, now, episode=1)
+        if result.status == OrchestrationStatus.ContinuedAsNew:
+            outbound += continue_in_next_episode(self._hub, instance_id, history, result, now)
+        return executor, history, start_index, result
+
+    def _checkpoint(
+        self,
+        instance_id: str,
+        loaded: _Loaded,
+        history: list[HistoryEvent],
+        start_index: int,
+        result: ExecutionResult,
+        outbound: list[OutboundMessage],
+        now: datetime,
+    ) -> Checkpoint:
+        visible_state = (result.status, result.custom_status)
+        # The Instances row is the query side: rewrite it only when what it shows changes, or when its
+        # LastUpdatedTime, which the repair sweep reads as the last sign of progress, is getting old.
+        is_fresh = loaded.instance_written_at is not None and now - loaded.instance_written_at < self._instance_refresh
+        return Checkpoint(
+            instance_id=instance_id,
+            started=execution_started(history),
+            history=history,
+            start_index=start_index,
+            etag=loaded.etag,
+            result=result,
+            outbound=outbound,
+            now=now,
+            is_instance_unchanged=start_index > 0
+            and not result.is_done
+            and visible_state == loaded.visible_state
+            and is_fresh,
+        )
 
     def _new_executor(self) -> OrchestrationExecutor:
         return OrchestrationExecutor(self._registry.orchestrators)
 
-    def _continue_in_next_episode(
-        self, instance_id: str, history: list[HistoryEvent], result: ExecutionResult, now: datetime
-    ) -> list[OutboundMessage]:
-        """Too many continue-as-new in a row: hand the next execution to a later episode, as DTFx does."""
-        start, carryover = _next_execution(history, result, now)
-        queue = self._hub.control_queue_for(instance_id)
-        target = start.orchestration_instance
-        messages = [MessageData(event=start, instance=target)]
-        messages += [MessageData(event=event, instance=target) for event in carryover]
-        return [OutboundMessage(queue, message) for message in messages]
-
-    def _outbound(
-        self, instance_id: str, history: list[HistoryEvent], result: ExecutionResult, now: datetime, episode: int
-    ) -> list[OutboundMessage]:
-        started = execution_started(history)
-        context = EpisodeContext(
-            instance=OrchestrationInstance(
-                instance_id=instance_id, execution_id=started.orchestration_instance.execution_id
-            ),
-            started=started,
-            episode=episode,
-            now=now,
-        )
-        return build_outbound(self._hub, result, context)
-
     def _remember(
         self,
         instance_id: str,
-        started: ExecutionStarted,
         executor: OrchestrationExecutor,
         history: list[HistoryEvent],
         state: OrchestrationState,
         etag: str,
         result: ExecutionResult,
+        instance_written_at: datetime | None,
     ) -> None:
         if result.is_done:
             self._cache.evict(instance_id)
             return
-        execution_id = started.orchestration_instance.execution_id or ""
         entry = CachedInstance(
             executor=executor,
-            execution_id=execution_id,
+            execution_id=execution_started(history).orchestration_instance.execution_id or "",
             state=state,
             events=history,
             etag=etag,
             visible_state=(result.status, result.custom_status),
+            instance_written_at=instance_written_at,
         )
         self._cache.put(instance_id, entry)
 
     async def fail_instance(self, instance_id: str, reason: str) -> None:
-        """End a running instance as Failed without running its code (its message is poison).
-
-        Best effort: if storage refuses too, the message is still moved aside and the error logged.
-        """
+        """End a running instance as Failed without running its code (its message is poison)."""
         self._cache.evict(instance_id)
-        try:
-            history = await self._hub.history.load(instance_id)
-            state = OrchestrationState(history.events)
-            if state.status not in (OrchestrationStatus.Running, OrchestrationStatus.Suspended):
-                return
-            now = self._clock()
-            details = FailureDetails(error_type="PoisonMessageError", error_message=reason)
-            output = serialization.dumps(f"PoisonMessageError: {reason}")
-            ending = ExecutionCompleted(
-                timestamp=now, orchestration_status=OrchestrationStatus.Failed, result=output, failure_details=details
-            )
-            new_history = (OrchestratorStarted(timestamp=now), ending)
-            result = ExecutionResult(
-                actions=(),
-                new_history=new_history,
-                status=OrchestrationStatus.Failed,
-                output=output,
-                custom_status=None,
-                is_done=True,
-                failure_details=details,
-            )
-            events = [*history.events, *new_history]
-            checkpoint = Checkpoint(
-                instance_id=instance_id,
-                started=execution_started(events),
-                history=events,
-                start_index=len(history.events),
-                etag=history.etag,
-                result=result,
-                outbound=self._outbound(instance_id, events, result, now, state.episode + 1),
-                now=now,
-            )
-            await write_checkpoint(self._hub, checkpoint)
-            logger.error("instance.failed_by_poison instance=%s reason=%s", instance_id, reason)
-        except StorageError as error:
-            logger.error("instance.fail_failed instance=%s error=%s", instance_id, error)
+        await fail_instance(self._hub, instance_id, reason, self._clock())
 
     async def _finish_without_episode(self, instance_id: str, state: OrchestrationState, decision: Triage) -> None:
         """Nothing to apply: drop/defer messages, and repair the Instances row of a finished instance.
@@ -328,31 +312,26 @@ class EpisodeRunner:
                 await self._hub.instances.update(
                     instance_id, runtime_status=state.status, output=state.output, last_updated_time=self._clock()
                 )
-        await self._delete(decision.delete)
-        await self._abandon(decision.defer)
+        await consume(self._hub, decision.delete)
+        await hand_back(self._hub, decision.defer)
 
-    async def abandon_batch(self, messages: list[ReceivedMessage]) -> None:
+    async def abandon_batch(self, messages: list[Delivery]) -> None:
         """Hand a batch back after a failed episode: queued ones with backoff, in-process ones to their queue."""
-        await self._abandon(messages)
-
-    async def _delete(self, messages: list[ReceivedMessage]) -> None:
-        queued = [m for m in messages if not self._settle(m, is_applied=True)]
-        await asyncio.gather(*(self._hub.queue_named(m.queue_name).delete(m) for m in queued))
-
-    async def _abandon(self, messages: list[ReceivedMessage]) -> None:
-        queued = [m for m in messages if not self._settle(m, is_applied=False)]
-        await asyncio.gather(
-            *(self._hub.queue_named(m.queue_name).abandon(m, backoff_delay(m.dequeue_count)) for m in queued)
-        )
-
-    def _settle(self, message: ReceivedMessage, *, is_applied: bool) -> bool:
-        if not self._inbox.is_local(message):
-            return False
-        self._inbox.settle(message, is_applied=is_applied)
-        return True
+        await hand_back(self._hub, messages)
 
 
-def _is_first_start(messages: list[ReceivedMessage]) -> bool:
+def _event(message: Delivery) -> HistoryEvent:
+    assert message.data is not None  # triage only accepts decoded messages
+    return message.data.event
+
+
+def _event_ids(decision: Triage) -> list[str]:
+    return [
+        m.data.activity_id for m in decision.accepted if m.data is not None and isinstance(m.data.event, EventRaised)
+    ]
+
+
+def _is_first_start(messages: list[Delivery]) -> bool:
     """A first-time start (generation 0, first delivery) of an id never used before needs no history read.
 
     If the id did have history after all (a reused sub-orchestration id), the
@@ -360,29 +339,9 @@ def _is_first_start(messages: list[ReceivedMessage]) -> bool:
     back with a higher dequeue count, and that attempt reads history as usual.
     """
     return any(
-        isinstance(message.data.event, ExecutionStarted)
+        message.data is not None
+        and isinstance(message.data.event, ExecutionStarted)
         and message.data.event.generation == 0
         and message.dequeue_count == 1
         for message in messages
     )
-
-
-def _next_execution(
-    history: list[HistoryEvent], result: ExecutionResult, now: datetime
-) -> tuple[ExecutionStarted, tuple[EventRaised, ...]]:
-    """The ExecutionStarted of the execution that `continue_as_new` asked for, and the events it carries over."""
-    previous = execution_started(history)
-    action = next(a for a in result.actions if isinstance(a, CompleteOrchestrationAction))
-    start = ExecutionStarted(
-        timestamp=now,
-        orchestration_instance=OrchestrationInstance(
-            instance_id=previous.orchestration_instance.instance_id, execution_id=uuid.uuid4().hex
-        ),
-        parent_instance=previous.parent_instance,
-        name=previous.name,
-        version=previous.version,
-        input=action.new_input,
-        tags=previous.tags,
-        generation=previous.generation,
-    )
-    return start, tuple(action.carryover_events)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from durable_azure.history import HistoryEvent
 from durable_azure.orchestration import OrchestrationExecutor, OrchestrationState
@@ -31,6 +32,8 @@ class CachedInstance:
     etag: str | None = None
     # What the Instances row shows (status, custom status), so an episode that changes neither skips the write.
     visible_state: tuple[object, str | None] | None = None
+    # When this worker last wrote the Instances row: an unchanged row is still rewritten once it gets old.
+    instance_written_at: datetime | None = None
 
 
 class InstanceCache:

@@ -24,8 +24,8 @@ from datetime import datetime
 from durable_azure.azure_storage import MessageData, ReceivedMessage, TaskHub, TaskHubQueue
 from durable_azure.history import TimerFired
 from durable_azure.worker.anchors import AnchorBook
-from durable_azure.worker.episode import EpisodeRunner, backoff_delay, utc_now
-from durable_azure.worker.local_inbox import LocalInbox
+from durable_azure.worker.deliveries import Delivery, LocalDelivery, backoff_delay, settle_local
+from durable_azure.worker.episode import EpisodeRunner, utc_now
 from durable_azure.worker.polling import BackoffPoller, receive_or_hand_back
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,6 @@ class OrchestrationDispatcher:
         self,
         hub: TaskHub,
         runner: EpisodeRunner,
-        inbox: LocalInbox,
         *,
         batch_size: int,
         visibility_timeout: float,
@@ -50,7 +49,6 @@ class OrchestrationDispatcher:
         self._hub = hub
         self._anchors = anchors or AnchorBook(hub)
         self._runner = runner
-        self._inbox = inbox
         self._batch_size = batch_size
         self._visibility_timeout = visibility_timeout
         self._episode_slots = asyncio.Semaphore(max_concurrent_episodes)
@@ -59,8 +57,8 @@ class OrchestrationDispatcher:
         self._max_polling_interval = max_polling_interval
         self._clock = clock
         self._listeners: dict[str, tuple[asyncio.Task[None], BackoffPoller]] = {}
-        self._pending: dict[str, list[ReceivedMessage]] = {}
-        self._held: dict[str, ReceivedMessage] = {}  # message id -> the copy we hold
+        self._pending: dict[str, list[Delivery]] = {}
+        self._held: dict[str, Delivery] = {}  # message id -> the copy we hold
         self._sessions: dict[str, asyncio.Task[None]] = {}
         self._buffer_space = asyncio.Event()
         self._buffer_space.set()
@@ -103,9 +101,7 @@ class OrchestrationDispatcher:
                 task.cancel()
             await asyncio.gather(*still_running, return_exceptions=True)
         for messages in self._pending.values():  # never applied: their senders must use the queue
-            for message in messages:
-                if self._inbox.is_local(message):
-                    self._inbox.settle(message, is_applied=False)
+            settle_local(messages, is_applied=False)
         self._pending.clear()
 
     async def _listen(self, queue: TaskHubQueue, poller: BackoffPoller) -> None:
@@ -126,7 +122,7 @@ class OrchestrationDispatcher:
                 await poller.wait_after_empty_poll()
 
     def deliver_local(self, data: MessageData) -> asyncio.Future[bool] | None:
-        """Queue a reply for an instance of a partition we listen to, in memory (see local_inbox.py).
+        """Queue a reply for an instance of a partition we listen to, in memory (see deliveries.py).
 
         Returns None when the partition is not ours (send it by queue), else a
         future that says whether the episode committed it.
@@ -134,13 +130,13 @@ class OrchestrationDispatcher:
         partition_id = self._hub.control_queue_for(data.instance.instance_id).name
         if partition_id not in self._listeners:
             return None
-        message, settled = self._inbox.wrap(data)
-        self._enqueue(message)
-        return settled
+        delivery = LocalDelivery.of(data)
+        self._enqueue(delivery)
+        return delivery.settled
 
     async def _admit(self, queue: TaskHubQueue, message: ReceivedMessage) -> None:
         held = self._held.get(message.message_id)
-        if held is not None:  # redelivered while we still hold it: keep the newest pop receipt only
+        if isinstance(held, ReceivedMessage):  # redelivered while we still hold it: keep the newest pop receipt only
             held.pop_receipt = message.pop_receipt
             return
         if self._anchors.absorb_redelivery(message):
@@ -153,7 +149,8 @@ class OrchestrationDispatcher:
             return
         self._enqueue(message)
 
-    def _enqueue(self, message: ReceivedMessage) -> None:
+    def _enqueue(self, message: Delivery) -> None:
+        assert message.data is not None  # undecodable messages were rejected on admission
         instance_id = message.data.instance.instance_id
         self._pending.setdefault(instance_id, []).append(message)
         self._held[message.message_id] = message
@@ -198,13 +195,11 @@ class OrchestrationDispatcher:
             if instance_id in self._pending:  # arrived while we were finishing
                 self._sessions[instance_id] = asyncio.create_task(self._session(instance_id))
 
-    async def _run_batch(self, instance_id: str, batch: list[ReceivedMessage]) -> None:
+    async def _run_batch(self, instance_id: str, batch: list[Delivery]) -> None:
         try:
             await self._runner.run(instance_id, batch)
         except asyncio.CancelledError:  # stopping mid-episode: in-process results must take the queue instead
-            for message in batch:
-                if self._inbox.is_local(message):
-                    self._inbox.settle(message, is_applied=False)
+            settle_local(batch, is_applied=False)
             raise
         except Exception:
             logger.exception("episode.failed instance=%s: messages will be retried with backoff", instance_id)

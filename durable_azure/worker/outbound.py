@@ -17,6 +17,7 @@ from durable_azure.azure_storage import MessageData, TaskHub, TaskHubQueue
 from durable_azure.history import (
     EventRaised,
     ExecutionStarted,
+    HistoryEvent,
     OrchestrationInstance,
     OrchestrationStatus,
     ParentInstance,
@@ -50,6 +51,16 @@ class EpisodeContext:
     started: ExecutionStarted
     episode: int
     now: datetime
+
+
+def outbound_for(
+    hub: TaskHub, instance_id: str, history: list[HistoryEvent], result: ExecutionResult, now: datetime, episode: int
+) -> list[OutboundMessage]:
+    """The messages of an episode of the execution `history` belongs to."""
+    started = next(event for event in history if isinstance(event, ExecutionStarted))
+    instance = OrchestrationInstance(instance_id=instance_id, execution_id=started.orchestration_instance.execution_id)
+    context = EpisodeContext(instance=instance, started=started, episode=episode, now=now)
+    return build_outbound(hub, result, context)
 
 
 def build_outbound(hub: TaskHub, result: ExecutionResult, context: EpisodeContext) -> list[OutboundMessage]:

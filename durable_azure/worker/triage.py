@@ -17,24 +17,27 @@ write that scheduled it. So each message is one of:
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from durable_azure.azure_storage import ReceivedMessage
-from durable_azure.history import ExecutionStarted, HistoryEvent, OrchestrationStatus, TimerFired
+from durable_azure.history import EventRaised, ExecutionStarted, HistoryEvent, OrchestrationStatus, TimerFired
 from durable_azure.orchestration import OrchestrationState
+from durable_azure.worker.deliveries import Delivery
+from durable_azure.worker.recent_events import NO_ACTIVITY_ID
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
 class Triage:
-    start: ReceivedMessage | None = None
-    accepted: list[ReceivedMessage] = field(default_factory=list)
-    delete: list[ReceivedMessage] = field(default_factory=list)
-    defer: list[ReceivedMessage] = field(default_factory=list)
-    not_started: list[ReceivedMessage] = field(default_factory=list)
+    start: Delivery | None = None
+    accepted: list[Delivery] = field(default_factory=list)
+    delete: list[Delivery] = field(default_factory=list)
+    defer: list[Delivery] = field(default_factory=list)
+    not_started: list[Delivery] = field(default_factory=list)
     completions: set[tuple[str, int]] = field(default_factory=set)
+    event_ids: set[str] = field(default_factory=set)  # ActivityIds of the external events accepted
     is_suspect: bool = False  # deferred or stale-looking messages: a cached history may be out of date
     reasons: dict[str, str] = field(default_factory=dict)  # message id -> why it is deleted
 
@@ -46,7 +49,7 @@ class Triage:
             logger.info("message.discarded instance=%s event=%s reason=%s", instance_id, event_name, reason)
 
     @property
-    def all_accepted(self) -> list[ReceivedMessage]:
+    def all_accepted(self) -> list[Delivery]:
         return ([self.start] if self.start else []) + self.accepted
 
     @property
@@ -54,10 +57,10 @@ class Triage:
         return self.start is not None or bool(self.accepted)
 
 
-def sort_batch(messages: list[ReceivedMessage]) -> list[ReceivedMessage]:
+def sort_batch(messages: list[Delivery]) -> list[Delivery]:
     """ExecutionStarted first, then by enqueue time and sender sequence (DTFx's order)."""
 
-    def key(message: ReceivedMessage) -> tuple[int, datetime, int]:
+    def key(message: Delivery) -> tuple[int, datetime, int]:
         is_start = isinstance(message.data.event, ExecutionStarted) if message.data else False
         sequence = message.data.sequence_number if message.data else 0
         return (0 if is_start else 1, message.insertion_time, sequence)
@@ -65,7 +68,10 @@ def sort_batch(messages: list[ReceivedMessage]) -> list[ReceivedMessage]:
     return sorted(messages, key=key)
 
 
-def triage(instance_id: str, state: OrchestrationState, messages: list[ReceivedMessage]) -> Triage:
+def triage(
+    instance_id: str, state: OrchestrationState, messages: list[Delivery], applied_events: Collection[str] = ()
+) -> Triage:
+    """Sort a batch; `applied_events` are ActivityIds of external events the instance applied lately."""
     result = Triage()
     has_started = state.status != OrchestrationStatus.Pending
     current_execution = state.execution_id if has_started else None
@@ -76,13 +82,13 @@ def triage(instance_id: str, state: OrchestrationState, messages: list[ReceivedM
         if isinstance(event, ExecutionStarted):
             _triage_start(instance_id, message, event, current_execution, can_restart, result)
         else:
-            _triage_other(instance_id, state, message, event, status, result)
+            _triage_other(instance_id, state, message, event, status, result, applied_events)
     return result
 
 
 def _triage_start(
     instance_id: str,
-    message: ReceivedMessage,
+    message: Delivery,
     event: ExecutionStarted,
     current_execution: str | None,
     can_restart: bool,
@@ -100,11 +106,16 @@ def _triage_start(
 def _triage_other(
     instance_id: str,
     state: OrchestrationState,
-    message: ReceivedMessage,
+    message: Delivery,
     event: HistoryEvent,
     status: OrchestrationStatus | None,
     result: Triage,
+    applied_events: Collection[str],
 ) -> None:
+    assert message.data is not None
+    if isinstance(event, EventRaised) and _is_copy(message.data.activity_id, applied_events, result):
+        _drop(result, message, instance_id, "duplicate EventRaised (one send, stored twice)")
+        return
     target_execution = message.data.instance.execution_id
     if result.start is not None:
         start_execution = result.start.data.instance.execution_id
@@ -135,6 +146,16 @@ def _triage_other(
             result.completions.add(key)
 
 
+def _is_copy(activity_id: str, applied_events: Collection[str], result: Triage) -> bool:
+    """The same send stored twice (a retried send whose first answer was lost): its ActivityId repeats."""
+    if activity_id == NO_ACTIVITY_ID:
+        return False
+    if activity_id in applied_events or activity_id in result.event_ids:
+        return True
+    result.event_ids.add(activity_id)
+    return False
+
+
 def _completion_key(event: HistoryEvent) -> tuple[str, int] | None:
     """Identifies a reply, so the same reply twice in one batch is applied once."""
     if isinstance(event, TimerFired):
@@ -143,6 +164,6 @@ def _completion_key(event: HistoryEvent) -> tuple[str, int] | None:
     return ("task", task_id) if task_id is not None else None
 
 
-def _drop(result: Triage, message: ReceivedMessage, instance_id: str, reason: str) -> None:
+def _drop(result: Triage, message: Delivery, instance_id: str, reason: str) -> None:
     result.reasons[message.message_id] = reason
     result.delete.append(message)

@@ -22,7 +22,6 @@ from durable_azure.worker.activity_dispatcher import ActivityDispatcher
 from durable_azure.worker.anchors import AnchorBook
 from durable_azure.worker.episode import EpisodeRunner
 from durable_azure.worker.instance_cache import InstanceCache
-from durable_azure.worker.local_inbox import LocalInbox
 from durable_azure.worker.orchestration_dispatcher import OrchestrationDispatcher
 from durable_azure.worker.partitions import LeaseTiming, PartitionManager
 from durable_azure.worker.registry import Registry
@@ -57,14 +56,12 @@ class Worker:
         self.hub = hub
         self._state = WorkerState.NEW
         self.instance_cache = InstanceCache()
-        inbox = LocalInbox()
         self._anchors = AnchorBook(
             hub, visibility_timeout=self.settings.control_queue_visibility_timeout.total_seconds()
         )
         self._orchestrations = OrchestrationDispatcher(
             hub,
-            EpisodeRunner(hub, registry, self.instance_cache, inbox=inbox, anchors=self._anchors),
-            inbox,
+            EpisodeRunner(hub, registry, self.instance_cache, anchors=self._anchors),
             batch_size=self.settings.control_queue_batch_size,
             visibility_timeout=self.settings.control_queue_visibility_timeout.total_seconds(),
             max_concurrent_episodes=self.settings.max_concurrent_orchestrator_functions,

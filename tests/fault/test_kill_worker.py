@@ -4,7 +4,7 @@ Every instance must still complete with the right output: the survivor takes
 the dead worker's partitions once their leases expire, and the messages the
 dead worker had dequeued reappear after their visibility timeout. This is also
 the crash test of the in-memory short cut for activity results (see
-worker/local_inbox.py): results the dead worker had handed to its own sessions
+worker/deliveries.py): results the dead worker had handed to its own sessions
 but not committed come back through their work items.
 """
 
