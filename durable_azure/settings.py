@@ -7,7 +7,9 @@ keys match case-insensitively as .NET configuration binding does. Unknown keys a
 has many we do not implement). Settings are frozen at start-up: nothing re-reads them while running.
 
 Our additions (the extension has no such keys) live under `storageProvider` too: `maxDequeueCount`,
-`leaseInterval`, `leaseRenewInterval`, `leaseAcquireInterval`.
+`leaseInterval`, `leaseRenewInterval`, `leaseAcquireInterval`, the storage transport and retry policy
+(`storageTransport`, `storageRetryMaxAttempts`, `storageRetryInitialDelay`, `storageRetryMaxDelay`, and DTFx v1's
+`storageRequestsTimeout`), and the stuck-instance repair (`repairAfter`, `repairInterval`).
 
 Imports only the standard library and `durable_azure.errors`.
 """
@@ -57,6 +59,22 @@ class DurableTaskSettings:
     lease_interval: timedelta = timedelta(seconds=60)
     lease_renew_interval: timedelta = timedelta(seconds=30)
     lease_acquire_interval: timedelta = timedelta(seconds=30)
+    storage_transport: str = "auto"
+    storage_retry_max_attempts: int = 8
+    storage_retry_initial_delay: timedelta = timedelta(seconds=0.5)
+    storage_retry_max_delay: timedelta = timedelta(seconds=10)
+    storage_requests_timeout: timedelta = timedelta(seconds=30)
+    repair_after: timedelta | None = None
+    """None: the longer queue visibility timeout plus two minutes (see `stuck_instance_after`)."""
+    repair_interval: timedelta = timedelta(minutes=1)
+
+    @property
+    def stuck_instance_after(self) -> timedelta:
+        """How long work may be in flight with no progress before the repair sweep sends it again."""
+        if self.repair_after is not None:
+            return self.repair_after
+        longest = max(self.control_queue_visibility_timeout, self.work_item_queue_visibility_timeout)
+        return longest + timedelta(minutes=2)
 
     @classmethod
     def from_host_json(
@@ -81,7 +99,20 @@ class DurableTaskSettings:
         if connection_name is not None:
             values["connection_name"] = connection_name
         values.update(reader.numbers())
-        return cls(**values)
+        transport = reader.text("storageTransport", is_provider_key=True)
+        if transport is not None:
+            if transport.lower() not in _TRANSPORTS:
+                raise ConfigurationError(
+                    f"extensions.durableTask.storageProvider.storageTransport must be one of "
+                    f"{', '.join(_TRANSPORTS)}, got {transport!r}"
+                )
+            values["storage_transport"] = transport.lower()
+        settings = cls(**values)
+        if settings.storage_retry_initial_delay > settings.storage_retry_max_delay:
+            raise ConfigurationError(
+                "extensions.durableTask.storageProvider.storageRetryInitialDelay must not exceed storageRetryMaxDelay"
+            )
+        return settings
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,11 +134,14 @@ class _DurationKey:
     field_name: str
 
 
+_TRANSPORTS = ("auto", "lean", "sdk")
+
 _INTEGER_KEYS = (
     _IntegerKey(key="partitionCount", field_name="partition_count", maximum=16),
     _IntegerKey(key="controlQueueBatchSize", field_name="control_queue_batch_size", maximum=32),
     _IntegerKey(key="controlQueueBufferThreshold", field_name="control_queue_buffer_threshold", maximum=1000),
     _IntegerKey(key="maxDequeueCount", field_name="max_dequeue_count"),
+    _IntegerKey(key="storageRetryMaxAttempts", field_name="storage_retry_max_attempts", maximum=50),
     _IntegerKey(
         key="maxConcurrentActivityFunctions", field_name="max_concurrent_activity_functions", is_provider_key=False
     ),
@@ -125,6 +159,11 @@ _DURATION_KEYS = (
     _DurationKey(key="leaseInterval", field_name="lease_interval"),
     _DurationKey(key="leaseRenewInterval", field_name="lease_renew_interval"),
     _DurationKey(key="leaseAcquireInterval", field_name="lease_acquire_interval"),
+    _DurationKey(key="storageRetryInitialDelay", field_name="storage_retry_initial_delay"),
+    _DurationKey(key="storageRetryMaxDelay", field_name="storage_retry_max_delay"),
+    _DurationKey(key="storageRequestsTimeout", field_name="storage_requests_timeout"),
+    _DurationKey(key="repairAfter", field_name="repair_after"),
+    _DurationKey(key="repairInterval", field_name="repair_interval"),
 )
 
 

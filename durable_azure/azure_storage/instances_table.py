@@ -214,12 +214,13 @@ class InstancesTable:
         created_to: datetime | None = None,
         statuses: Collection[OrchestrationStatus] | None = None,
         instance_id_prefix: str | None = None,
+        last_updated_before: datetime | None = None,
         page_size: int = 100,
         continuation_token: str | None = None,
         include_input: bool = True,
     ) -> InstancePage:
         """ONE filtered query request (dtfx §3.3) plus downloads of offloaded values on that page."""
-        query_filter = _query_filter(created_from, created_to, statuses, instance_id_prefix)
+        query_filter = _query_filter(created_from, created_to, statuses, instance_id_prefix, last_updated_before)
         select = None if include_input else ["PartitionKey", *[c for c in COLUMN_NAMES.values() if c != "Input"]]
         page = await self._tables.query_page(
             self.table_name,

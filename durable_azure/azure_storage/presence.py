@@ -10,8 +10,11 @@ A worker's blob lease lapses when it dies, which is all "alive" means here.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import uuid
+from collections.abc import Collection
 
 from durable_azure.azure_storage.blob_service import BlobService, LeaseAction
 from durable_azure.errors import LeaseLostError, StorageError
@@ -20,6 +23,9 @@ logger = logging.getLogger(__name__)
 
 WORKERS_PREFIX = "workers/"
 _PREFIX = WORKERS_PREFIX
+
+RunningActivity = tuple[str, str, int]
+"""(instance id, execution id, task id) of an activity a worker is running."""
 
 
 class WorkerPresence:
@@ -56,3 +62,27 @@ class WorkerPresence:
         """One list request: the workers whose presence lease is held."""
         blobs = await self._blobs.list_blobs(self._container, prefix=_PREFIX)
         return sorted(blob.name[len(_PREFIX) :] for blob in blobs if blob.is_leased)
+
+    async def publish_running(self, worker_id: str, lease_id: str, running: Collection[RunningActivity]) -> None:
+        """Write the activities this worker has been running for a while into its presence blob (one upload).
+
+        The repair sweep reads them (`running_activities`) so that an activity
+        that runs long is not mistaken for one whose work item was lost.
+        """
+        body = json.dumps({"running": sorted(running)}).encode()
+        await self._blobs.put(self._container, _PREFIX + worker_id, body, lease_id=lease_id)
+
+    async def running_activities(self) -> set[RunningActivity]:
+        """What every live worker says it is running: one list, then one download per live worker."""
+        blobs = [blob for blob in await self._blobs.list_blobs(self._container, prefix=_PREFIX) if blob.is_leased]
+        downloads = await asyncio.gather(*(self._blobs.get(self._container, blob.name) for blob in blobs))
+        running: set[RunningActivity] = set()
+        for item, blob in zip(blobs, downloads, strict=True):
+            if blob is None or not blob.data:
+                continue
+            try:
+                entries = json.loads(blob.data).get("running", [])
+                running.update((str(entry[0]), str(entry[1]), int(entry[2])) for entry in entries)
+            except (ValueError, TypeError, IndexError, AttributeError):
+                logger.warning("worker.presence_unreadable blob=%s", item.name)
+        return running

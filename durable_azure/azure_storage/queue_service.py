@@ -97,6 +97,20 @@ class QueueService:
             )
         )
 
+    async def clear(self, queue: str) -> None:
+        """Delete every message of the queue (one request): for maintenance and tests, never the runtime."""
+        await self._client.send(
+            self._request(
+                "DELETE",
+                f"/{queue}/messages",
+                kind="other",
+                operation="clear messages",
+                queue=queue,
+                safety=Safety.IDEMPOTENT,
+                success=frozenset({204}),
+            )
+        )
+
     async def properties(self, queue: str) -> QueueProperties:
         response = await self._client.send(
             self._request(

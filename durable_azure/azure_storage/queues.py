@@ -88,6 +88,10 @@ class TaskHubQueue:
         """Delete the queue; a missing one is fine."""
         await self._queues.delete_queue(self.name)
 
+    async def clear(self) -> None:
+        """Delete every message, visible or not (one request)."""
+        await self._queues.clear(self.name)
+
     async def approximate_message_count(self) -> int:
         """The service's approximate count of the queue's messages, visible or not (one request)."""
         return (await self._queues.properties(self.name)).approximate_message_count

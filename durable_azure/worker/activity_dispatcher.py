@@ -23,15 +23,18 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import functools
 import logging
+import time
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from durable_azure import serialization
 from durable_azure.azure_storage import MAX_MESSAGES_PER_RECEIVE, MessageData, ReceivedMessage, TaskHub, TaskHubQueue
+from durable_azure.azure_storage.presence import RunningActivity
 from durable_azure.errors import MessageGoneError, StorageError
 from durable_azure.history import FailureDetails, HistoryEvent, TaskCompleted, TaskFailed, TaskScheduled
 from durable_azure.worker.deliveries import backoff_delay
@@ -68,6 +71,16 @@ class ActivityDispatcher:
         self._slot_freed = asyncio.Event()
         self._is_claiming = False
         self._last_poll_found_work = False
+        self._running_since: dict[RunningActivity, float] = {}  # what runs here now, since when (monotonic)
+
+    def running_activities(self, *, longer_than: float = 0.0) -> set[RunningActivity]:
+        """Activities running in this process (for `longer_than` seconds at least), for the repair sweep."""
+        cutoff = time.monotonic() - longer_than
+        return {key for key, since in self._running_since.items() if since <= cutoff}
+
+    def waiting_activities(self) -> set[RunningActivity]:
+        """Unqueued activity requests waiting here for a slot: they have no work item, this process has them."""
+        return {(d.instance.instance_id, d.instance.execution_id or "", d.event.event_id) for d, _ in self._waiting}
 
     def start(self) -> None:
         queue = self._hub.work_item_queue
@@ -136,17 +149,28 @@ class ActivityDispatcher:
     async def _run_unqueued(self, data: MessageData, on_settled: Callable[[bool], None]) -> None:
         event = data.event
         assert isinstance(event, TaskScheduled)
-        try:
-            outcome = await self._invoke(event)
-        finally:
-            self._release_slots(1)
-        try:
-            await self._send_outcome(data, outcome)
-        except StorageError as error:
-            logger.warning("activity.outcome_failed activity=%s error=%s: it will run again", event.name, error)
-            on_settled(False)
-            return
+        with self._tracking_run(data):
+            try:
+                outcome = await self._invoke(event)
+            finally:
+                self._release_slots(1)
+            try:
+                await self._send_outcome(data, outcome)
+            except StorageError as error:
+                logger.warning("activity.outcome_failed activity=%s error=%s: it will run again", event.name, error)
+                on_settled(False)
+                return
         on_settled(True)
+
+    @contextlib.contextmanager
+    def _tracking_run(self, data: MessageData) -> Iterator[None]:
+        """Known as running here from its start until its outcome is stored (sent, or handed over in memory)."""
+        key = (data.instance.instance_id, data.instance.execution_id or "", data.event.event_id)
+        self._running_since.setdefault(key, time.monotonic())
+        try:
+            yield
+        finally:
+            self._running_since.pop(key, None)
 
     async def stop(self, timeout: float = 30.0) -> None:
         """Stop receiving and claiming; give running activities `timeout` to finish, then hand the rest back."""
@@ -275,8 +299,9 @@ class ActivityDispatcher:
             await queue.abandon(message, backoff_delay(message.dequeue_count))
 
     async def _run_and_reply(self, request: MessageData, event: TaskScheduled) -> None:
-        outcome = await self._invoke(event)
-        await self._send_outcome(request, outcome)
+        with self._tracking_run(request):
+            outcome = await self._invoke(event)
+            await self._send_outcome(request, outcome)
 
     async def _run_with_renewal(self, message: ReceivedMessage, work: Awaitable[None]) -> None:
         """Keep the work item invisible until the activity ran and its outcome is safely stored."""

@@ -17,6 +17,7 @@ from durable_azure.azure_storage import MessageData, TaskHub, TaskHubQueue
 from durable_azure.history import (
     EventRaised,
     ExecutionStarted,
+    FailureDetails,
     HistoryEvent,
     OrchestrationInstance,
     OrchestrationStatus,
@@ -85,24 +86,17 @@ def _for_action(hub: TaskHub, action: object, context: EpisodeContext) -> Outbou
         delay = max(0.0, (action.fire_at - context.now).total_seconds())
         return OutboundMessage(hub.control_queue_for(sender.instance_id), _message(event, sender, context), delay)
     if isinstance(action, CreateSubOrchestrationAction):
-        # Derived, not random: if this episode runs twice (crash before its checkpoint, split brain) the
-        # second start is recognised as a duplicate instead of running the child again.
-        child_execution = uuid.uuid5(uuid.NAMESPACE_OID, f"{sender.execution_id}:{action.id}").hex
-        child = OrchestrationInstance(instance_id=action.instance_id, execution_id=child_execution)
-        parent = ParentInstance(
-            name=context.started.name,
-            orchestration_instance=sender,
-            task_schedule_id=action.id,
-            version=context.started.version,
-        )
-        event = ExecutionStarted(
-            timestamp=context.now,
-            orchestration_instance=child,
-            parent_instance=parent,
+        event = child_start(
+            context.started,
+            sender,
+            task_id=action.id,
+            child_id=action.instance_id,
             name=action.name,
             version=action.version,
-            input=action.input,
+            input_text=action.input,
+            now=context.now,
         )
+        child = event.orchestration_instance
         return OutboundMessage(hub.control_queue_for(child.instance_id), _message(event, child, context))
     if isinstance(action, SendEventAction):
         target = OrchestrationInstance(instance_id=action.instance_id)
@@ -113,26 +107,73 @@ def _for_action(hub: TaskHub, action: object, context: EpisodeContext) -> Outbou
     raise TypeError(f"unknown orchestration action {type(action).__name__}")
 
 
+def child_start(
+    parent_started: ExecutionStarted,
+    parent: OrchestrationInstance,
+    *,
+    task_id: int,
+    child_id: str,
+    name: str,
+    version: str | None,
+    input_text: str | None,
+    now: datetime,
+) -> ExecutionStarted:
+    """The ExecutionStarted of a sub-orchestration.
+
+    Its execution id is derived from the parent's execution and the task id,
+    not random: if the episode runs twice (crash before its checkpoint, split
+    brain, or the repair sweep sending a start that was lost), the second start
+    is recognised as a duplicate instead of running the child again.
+    """
+    child_execution = uuid.uuid5(uuid.NAMESPACE_OID, f"{parent.execution_id}:{task_id}").hex
+    return ExecutionStarted(
+        timestamp=now,
+        orchestration_instance=OrchestrationInstance(instance_id=child_id, execution_id=child_execution),
+        parent_instance=ParentInstance(
+            name=parent_started.name,
+            orchestration_instance=parent,
+            task_schedule_id=task_id,
+            version=parent_started.version,
+        ),
+        name=name,
+        version=version,
+        input=input_text,
+    )
+
+
+def parent_notification(
+    *,
+    task_id: int,
+    status: OrchestrationStatus,
+    output: str | None,
+    failure_details: FailureDetails | None,
+    now: datetime,
+) -> SubOrchestrationInstanceCompleted | SubOrchestrationInstanceFailed:
+    """What a finished sub-orchestration tells its parent: completed with its output, or failed with why."""
+    if status == OrchestrationStatus.Completed:
+        return SubOrchestrationInstanceCompleted(timestamp=now, task_scheduled_id=task_id, result=output)
+    reason = failure_details.error_message if failure_details else (output or status.name)
+    if failure_details is not None and failure_details.error_type:
+        reason = f"{failure_details.error_type}: {failure_details.error_message}"
+    return SubOrchestrationInstanceFailed(
+        timestamp=now,
+        task_scheduled_id=task_id,
+        reason=reason,
+        details=failure_details.stack_trace if failure_details else None,
+        failure_details=failure_details,
+    )
+
+
 def _to_parent(hub: TaskHub, result: ExecutionResult, context: EpisodeContext) -> OutboundMessage:
     parent = context.started.parent_instance
     assert parent is not None
-    task_id = parent.task_schedule_id
-    if result.status == OrchestrationStatus.Completed:
-        event = SubOrchestrationInstanceCompleted(
-            timestamp=context.now, task_scheduled_id=task_id, result=result.output
-        )
-    else:
-        details = result.failure_details
-        reason = details.error_message if details else (result.output or result.status.name)
-        if details is not None and details.error_type:
-            reason = f"{details.error_type}: {details.error_message}"
-        event = SubOrchestrationInstanceFailed(
-            timestamp=context.now,
-            task_scheduled_id=task_id,
-            reason=reason,
-            details=details.stack_trace if details else None,
-            failure_details=details,
-        )
+    event = parent_notification(
+        task_id=parent.task_schedule_id,
+        status=result.status,
+        output=result.output,
+        failure_details=result.failure_details,
+        now=context.now,
+    )
     target = parent.orchestration_instance
     return OutboundMessage(hub.control_queue_for(target.instance_id), _message(event, target, context))
 

@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from durable_azure.azure_storage import PartitionLease, TaskHub
+from durable_azure.azure_storage.presence import RunningActivity
 from durable_azure.errors import LeaseLostError, StorageError
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ class PartitionManager:
         timing: LeaseTiming,
         on_acquired: PartitionCallback,
         on_released: PartitionCallback,
+        report_running: Callable[[], set[RunningActivity]] | None = None,
     ):
         self._leases = hub.leases
         self._presence = hub.presence
@@ -61,6 +63,8 @@ class PartitionManager:
         self._timing = timing
         self._on_acquired = on_acquired
         self._on_released = on_released
+        self._report_running = report_running
+        self._published: frozenset[RunningActivity] = frozenset()
         self._owned: dict[str, PartitionLease] = {}
         self._presence_lease: str | None = None
         self._handed_over: dict[str, float] = {}  # partition -> loop time until which we leave it to others
@@ -143,6 +147,20 @@ class PartitionManager:
                 await self._presence.renew(self._owner, self._presence_lease)
         except LeaseLostError:
             self._presence_lease = await self._presence.announce(self._owner, self._timing.duration)
+            self._published = frozenset()
+        await self._publish_running()
+
+    async def _publish_running(self) -> None:
+        """Long-running activities go into the presence blob, so the repair sweep leaves them alone (repair.py).
+
+        One upload, and only when the set changed since the last one.
+        """
+        if self._report_running is None or self._presence_lease is None:
+            return
+        running = frozenset(self._report_running())
+        if running != self._published:
+            await self._presence.publish_running(self._owner, self._presence_lease, running)
+            self._published = running
 
     async def balance_once(self) -> None:
         """One round: acquire free partitions up to our share, or hand one over if we hold too many."""

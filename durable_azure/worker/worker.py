@@ -8,6 +8,7 @@ leases so other workers take the partitions over at once.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
 import os
@@ -16,15 +17,17 @@ import uuid
 from types import TracebackType
 
 from durable_azure.azure_storage import TaskHub
-from durable_azure.errors import DurableAzureError
+from durable_azure.azure_storage.presence import RunningActivity
+from durable_azure.errors import DurableAzureError, StorageError
 from durable_azure.settings import DurableTaskSettings
 from durable_azure.worker.activity_dispatcher import ActivityDispatcher
 from durable_azure.worker.anchors import AnchorBook
-from durable_azure.worker.episode import EpisodeRunner
+from durable_azure.worker.episode import EpisodeRunner, utc_now
 from durable_azure.worker.instance_cache import InstanceCache
 from durable_azure.worker.orchestration_dispatcher import OrchestrationDispatcher
 from durable_azure.worker.partitions import LeaseTiming, PartitionManager
 from durable_azure.worker.registry import Registry
+from durable_azure.worker.repair import StuckInstanceRepair
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +62,10 @@ class Worker:
         self._anchors = AnchorBook(
             hub, visibility_timeout=self.settings.control_queue_visibility_timeout.total_seconds()
         )
+        stuck_after = self.settings.stuck_instance_after
         self._orchestrations = OrchestrationDispatcher(
             hub,
-            EpisodeRunner(hub, registry, self.instance_cache, anchors=self._anchors),
+            EpisodeRunner(hub, registry, self.instance_cache, anchors=self._anchors, instance_refresh=stuck_after / 2),
             batch_size=self.settings.control_queue_batch_size,
             visibility_timeout=self.settings.control_queue_visibility_timeout.total_seconds(),
             max_concurrent_episodes=self.settings.max_concurrent_orchestrator_functions,
@@ -90,7 +94,31 @@ class Worker:
             ),
             on_acquired=self._orchestrations.start_partition,
             on_released=self._orchestrations.stop_partition,
+            report_running=self._long_running_activities,
         )
+        self.repair = StuckInstanceRepair(hub, after=stuck_after, clock=utc_now, running_here=self._held_activities)
+        self._repair_loop: asyncio.Task[None] | None = None
+
+    def _held_activities(self) -> set[RunningActivity]:
+        """Activities this process runs or holds back: their work items are not lost, they are here."""
+        return self._activities.running_activities() | self._activities.waiting_activities() | self._anchors.held_back()
+
+    def _long_running_activities(self) -> set[RunningActivity]:
+        """What the presence blob tells other workers' repair sweeps: activities running here for a while."""
+        longer_than = min(60.0, self.settings.stuck_instance_after.total_seconds() / 4)
+        return self._activities.running_activities(longer_than=longer_than)
+
+    def _owns(self, instance_id: str) -> bool:
+        return self.hub.control_queue_for(instance_id).name in self._partitions.owned_partitions
+
+    async def _sweep_for_stuck_instances(self) -> None:
+        """Every repairInterval: the repair sweep over the partitions this worker owns (repair.py)."""
+        while True:
+            await asyncio.sleep(self.settings.repair_interval.total_seconds())
+            try:
+                await self.repair.sweep(owns=self._owns)
+            except StorageError as error:
+                logger.warning("repair.sweep_failed error=%s", error)
 
     @property
     def owned_partitions(self) -> list[str]:
@@ -105,6 +133,7 @@ class Worker:
         self._activities.start()
         self._anchors.start()
         await self._partitions.start()
+        self._repair_loop = asyncio.create_task(self._sweep_for_stuck_instances(), name="repair-sweep")
         logger.info(
             "worker.started id=%s hub=%s partitions=%s", self.worker_id, self.hub.hub_name, self.owned_partitions
         )
@@ -115,6 +144,9 @@ class Worker:
             self._state = WorkerState.STOPPED
             return
         self._state = WorkerState.STOPPED
+        if self._repair_loop is not None:
+            self._repair_loop.cancel()
+            await asyncio.gather(self._repair_loop, return_exceptions=True)
         for partition_id in self._partitions.owned_partitions:
             await self._orchestrations.stop_partition(partition_id, drain_timeout=timeout)
         await self._orchestrations.stop(timeout)
