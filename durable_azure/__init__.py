@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from durable_azure.errors import (
         ConcurrencyConflictError,
         ConfigurationError,
+        CredentialError,
         DurableAzureError,
         FunctionInvocationError,
         InstanceAlreadyExistsError,
@@ -44,6 +45,7 @@ __all__ = [
     "Blueprint",
     "ConcurrencyConflictError",
     "ConfigurationError",
+    "CredentialError",
     "DFApp",
     "DurableAzureError",
     "DurableOrchestrationClient",

@@ -11,7 +11,8 @@ This module imports nothing from the project, so any layer may import it.
     │   ├── ConcurrencyConflictError  an ETag / sentinel check failed (another writer won)
     │   ├── LeaseLostError            a partition lease is no longer ours
     │   ├── MessageGoneError          a queue message was deleted or its pop receipt changed
-    │   └── MessageFormatError        a queue message body is not a DTFx envelope (never will be)
+    │   ├── MessageFormatError        a queue message body is not a DTFx envelope (never will be)
+    │   └── CredentialError           no token could be had for the connection's identity
     ├── InstanceError                 the instance-management contract refused an operation
     │   ├── InstanceNotFoundError
     │   ├── InstanceAlreadyExistsError
@@ -78,6 +79,13 @@ class MessageGoneError(StorageError):
 
 class MessageFormatError(StorageError):
     """A queue message body is not a valid envelope; retrying cannot help, so it is poison."""
+
+
+class CredentialError(StorageError):
+    """No token could be obtained for an identity-based connection.
+
+    The message names the setting and the credential type, never a key, secret or token.
+    """
 
 
 class InstanceError(DurableAzureError):

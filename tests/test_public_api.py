@@ -34,6 +34,7 @@ EXPECTED_PUBLIC_NAMES = {
     "LeaseLostError",
     "MessageGoneError",
     "MessageFormatError",
+    "CredentialError",
     "InstanceError",
     "InstanceNotFoundError",
     "InstanceAlreadyExistsError",

@@ -9,6 +9,16 @@ blobs and the large-messages container.
 from __future__ import annotations
 
 from durable_azure.azure_storage.account import RequestCounter, StorageAccount, translate_storage_errors
+from durable_azure.azure_storage.connection import (
+    IdentityCredential,
+    IdentityKind,
+    SharedAccessSignature,
+    SharedKey,
+    StorageConnection,
+    parse_connection_string,
+    resolve_connection,
+)
+from durable_azure.azure_storage.credentials import TokenSource, build_token_credential
 from durable_azure.azure_storage.history_table import HistoryTable, LoadedHistory
 from durable_azure.azure_storage.instances_table import InstancePage, InstanceRecord, InstancesTable
 from durable_azure.azure_storage.leases import LeaseStore, PartitionLease
@@ -29,6 +39,8 @@ __all__ = [
     "MAX_MESSAGES_PER_RECEIVE",
     "SECRETS_CONTAINER",
     "HistoryTable",
+    "IdentityCredential",
+    "IdentityKind",
     "InstancePage",
     "InstanceRecord",
     "InstancesTable",
@@ -40,13 +52,20 @@ __all__ = [
     "ReceivedMessage",
     "RequestCounter",
     "SecretsStore",
+    "SharedAccessSignature",
+    "SharedKey",
     "StorageAccount",
+    "StorageConnection",
     "TaskHub",
     "TaskHubNames",
     "TaskHubQueue",
+    "TokenSource",
     "WorkerPresence",
+    "build_token_credential",
     "escape_key",
+    "parse_connection_string",
     "partition_index",
+    "resolve_connection",
     "translate_storage_errors",
     "unescape_key",
     "validate_task_hub_name",

@@ -1,28 +1,35 @@
 """The storage account: SDK clients, retry policy, request counting and error translation.
 
 This is the boundary with the Azure SDKs. Every client the provider uses is built
-here from one connection string, with one short retry policy (the SDK default
-waits 15-30 s, azurite-probe G5) and one request hook that counts every HTTP
-request, retries included, so benchmarks can print transactions per step.
+here from one StorageConnection (connection.py: Shared Key, SAS or an identity's
+token), with one short retry policy (the SDK default waits 15-30 s, azurite-probe
+G5) and one request hook that counts every HTTP request, retries included, so
+benchmarks can print transactions per step.
 `translate_storage_errors` turns azure.core exceptions into ours, so no SDK
 exception leaves `azure_storage/`. Keys never appear in a repr, message or log.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 from collections.abc import Iterator
 from types import TracebackType
 from typing import Any, NoReturn
 from urllib.parse import parse_qs, urlsplit
 
+from azure.core.credentials import AzureNamedKeyCredential, AzureSasCredential
 from azure.core.exceptions import AzureError, HttpResponseError
 from azure.data.tables.aio import TableServiceClient
 from azure.storage.blob.aio import BlobServiceClient
 from azure.storage.queue.aio import QueueServiceClient
 
+from durable_azure.azure_storage.connection import (
+    SharedAccessSignature,
+    SharedKey,
+    StorageConnection,
+    parse_connection_string,
+)
+from durable_azure.azure_storage.credentials import StorageTokenCredential, storage_token_credential
 from durable_azure.azure_storage.queue_wire import QueueWire
 from durable_azure.azure_storage.table_wire import TableBatchWire
 from durable_azure.errors import (
@@ -33,12 +40,6 @@ from durable_azure.errors import (
     StorageError,
 )
 
-DEVELOPMENT_CONNECTION_STRING = (
-    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
-    "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
-    "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;"
-    "TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;"
-)
 COUNTER_KEYS = (
     "queue.send",
     "queue.receive",
@@ -160,50 +161,6 @@ def _classify_blob(method: str, query: dict[str, str]) -> str:
     return "other"
 
 
-def _parse_connection_string(connection_string: str) -> dict[str, str]:
-    """Key=value pairs; the error names the problem, never the value (it may be the key)."""
-    settings: dict[str, str] = {}
-    for position, part in enumerate(connection_string.split(";"), start=1):
-        if not part.strip():
-            continue
-        key, separator, value = part.partition("=")
-        if not separator or not key.strip():
-            raise ConfigurationError(f"storage connection string: part {position} is not of the form Key=Value")
-        settings[key.strip()] = value.strip()
-    return settings
-
-
-def _normalize_connection_string(connection_string: str) -> tuple[str, str]:
-    """(connection string for the SDKs, account name); raises ConfigurationError when malformed."""
-    if not connection_string or not connection_string.strip():
-        raise ConfigurationError("storage connection string is empty")
-    settings = _parse_connection_string(connection_string)
-    lowered = {key.lower(): value for key, value in settings.items()}
-    if lowered.get("usedevelopmentstorage", "").lower() == "true":
-        return DEVELOPMENT_CONNECTION_STRING, "devstoreaccount1"
-    account_name = lowered.get("accountname")
-    if not account_name:
-        raise ConfigurationError("storage connection string has no AccountName")
-    account_key = lowered.get("accountkey")
-    if account_key is None and "sharedaccesssignature" not in lowered:
-        raise ConfigurationError("storage connection string has neither AccountKey nor SharedAccessSignature")
-    if account_key is not None:
-        try:
-            base64.b64decode(account_key, validate=True)
-        except (binascii.Error, ValueError):
-            raise ConfigurationError("storage connection string: AccountKey is not valid base64") from None
-    for endpoint_key in ("blobendpoint", "queueendpoint", "tableendpoint"):
-        endpoint = lowered.get(endpoint_key)
-        if endpoint is not None and urlsplit(endpoint).scheme not in ("http", "https"):
-            raise ConfigurationError(f"storage connection string: {endpoint_key} is not an http(s) URL")
-    return connection_string, account_name
-
-
-def _account_key(connection_string: str) -> str | None:
-    settings = {key.lower(): value for key, value in _parse_connection_string(connection_string).items()}
-    return settings.get("accountkey") or None
-
-
 class StorageAccount:
     """One storage account's queue, table and blob clients, sharing one RequestCounter.
 
@@ -211,47 +168,59 @@ class StorageAccount:
     clients derived from it share that session. Use `async with` or `close()`.
     """
 
-    def __init__(self, connection_string: str, account_name: str) -> None:
-        self.account_name = account_name
+    def __init__(self, connection: StorageConnection) -> None:
+        self.account_name = connection.account_name
+        self.connection = connection
         self.counter = RequestCounter()
-        self.queue_service = QueueServiceClient.from_connection_string(
-            connection_string,
+        credential = _sdk_credential(connection)
+        self._token_credential = credential if isinstance(credential, StorageTokenCredential) else None
+        self.queue_service = QueueServiceClient(
+            connection.queue_endpoint,
+            credential=credential,
             **_STORAGE_RETRY,
             raw_request_hook=self.counter.hook("queue"),
         )
-        self.blob_service = BlobServiceClient.from_connection_string(
-            connection_string,
+        self.blob_service = BlobServiceClient(
+            connection.blob_endpoint,
+            credential=credential,
             **_STORAGE_RETRY,
             raw_request_hook=self.counter.hook("blob"),
         )
-        self.table_service = TableServiceClient.from_connection_string(
-            connection_string,
+        self.table_service = TableServiceClient(
+            connection.table_endpoint,
+            credential=credential,
             **_TABLE_RETRY,
             raw_request_hook=self.counter.hook("table"),
         )
-        account_key = _account_key(connection_string)
+        shared_key = connection.credential if isinstance(connection.credential, SharedKey) else None
         self.queue_wire: QueueWire | None = None  # the lean queue path, when we can sign requests ourselves
-        if account_key is not None:
+        self.table_wire: TableBatchWire | None = None  # the lean entity-group transaction path
+        if shared_key is not None:
             self.queue_wire = QueueWire(
                 endpoint=self.queue_service.url,
-                account_name=account_name,
-                account_key=account_key,
+                account_name=shared_key.account_name,
+                account_key=shared_key.account_key,
                 record=self.counter.record,
             )
-        self.table_wire: TableBatchWire | None = None  # the lean entity-group transaction path
-        if account_key is not None:
             self.table_wire = TableBatchWire(
                 endpoint=self.table_service.url,
-                account_name=account_name,
-                account_key=account_key,
+                account_name=shared_key.account_name,
+                account_key=shared_key.account_key,
                 record=self.counter.record,
             )
 
     @classmethod
+    def from_connection(cls, connection: StorageConnection) -> StorageAccount:
+        """Clients for a parsed connection: Shared Key (and development storage), SAS, or an identity's token.
+
+        An identity-based connection needs https endpoints: the SDKs refuse to send a token over http.
+        """
+        return cls(connection)
+
+    @classmethod
     def from_connection_string(cls, connection_string: str) -> StorageAccount:
         """Accepts `UseDevelopmentStorage=true` (Azurite on 127.0.0.1:10000-10002) and full connection strings."""
-        normalized, account_name = _normalize_connection_string(connection_string)
-        return cls(normalized, account_name)
+        return cls.from_connection(parse_connection_string(connection_string))
 
     async def close(self) -> None:
         if self.queue_wire is not None:
@@ -261,6 +230,8 @@ class StorageAccount:
         await self.queue_service.close()
         await self.blob_service.close()
         await self.table_service.close()
+        if self._token_credential is not None:
+            await self._token_credential.close()
 
     async def __aenter__(self) -> StorageAccount:
         return self
@@ -272,6 +243,20 @@ class StorageAccount:
 
     def __repr__(self) -> str:
         return f"StorageAccount(account_name={self.account_name!r}, queue_endpoint={self.queue_service.url!r})"
+
+
+def _sdk_credential(connection: StorageConnection) -> Any:
+    credential = connection.credential
+    if isinstance(credential, SharedKey):
+        return AzureNamedKeyCredential(credential.account_name, credential.account_key)
+    if isinstance(credential, SharedAccessSignature):
+        return AzureSasCredential(credential.token)
+    insecure = [url for url in connection.endpoints if urlsplit(url).scheme.lower() != "https"]
+    if insecure:  # the SDKs refuse it too, and a token must never cross the wire in clear
+        raise ConfigurationError(
+            f"{connection.source}: an identity-based connection needs https endpoints, not {insecure[0]}"
+        )
+    return storage_token_credential(credential)
 
 
 def storage_error_code(error: AzureError) -> str | None:
