@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import Any
 
 from durable_azure import client_binding, serialization
-from durable_azure.azure_storage import InstanceRecord, MessageData, StorageAccount, TaskHub
+from durable_azure.azure_storage import InstanceRecord, MessageData, StorageAccount, StorageConnection, TaskHub
 from durable_azure.errors import (
     DurableAzureError,
     InstanceCompletedError,
@@ -111,6 +111,18 @@ class DurableOrchestrationClient(HttpPayloadsMixin):
     ) -> DurableOrchestrationClient:
         """A client with its own storage connections, closed with the client."""
         account = StorageAccount.from_connection_string(connection_string)
+        return cls(TaskHub(account, task_hub, partition_count=partition_count), owns_account=True)
+
+    @classmethod
+    def from_connection(
+        cls, connection: StorageConnection, task_hub: str = "TestHubName", *, partition_count: int = 4
+    ) -> DurableOrchestrationClient:
+        """A client with its own storage connections (Shared Key, SAS or an identity), closed with the client.
+
+        `connection` comes from `durable_azure.azure_storage.resolve_connection` (app settings, as the
+        Functions host reads them) or `parse_connection_string`.
+        """
+        account = StorageAccount.from_connection(connection)
         return cls(TaskHub(account, task_hub, partition_count=partition_count), owns_account=True)
 
     @property

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from durable_azure.azure_storage import SecretsStore, StorageAccount
+from durable_azure.azure_storage import SecretsStore, StorageAccount, StorageConnection
 from durable_azure.errors import ConfigurationError
 
 logger = logging.getLogger(__name__)
@@ -185,9 +185,9 @@ def _read_entries(entries: Any, location: str) -> list[tuple[str, str]]:
     return [(str(entry.get("name")), _read_entry(entry, location)) for entry in entries if isinstance(entry, dict)]
 
 
-async def load_app_keys(connection_string: str, app_dir: Path) -> LoadedKeys:
+async def load_app_keys(connection: StorageConnection, app_dir: Path) -> LoadedKeys:
     """The keys of the app in `app_dir`, through its own storage connection (for `durable-azure keys`)."""
-    async with StorageAccount.from_connection_string(connection_string) as account:
+    async with StorageAccount.from_connection(connection) as account:
         return await load_or_create_host_keys(account, host_id(app_dir))
 
 
