@@ -10,6 +10,7 @@ from azure.identity import aio
 from durable_azure.azure_storage.connection import IdentityCredential, IdentityKind
 from durable_azure.azure_storage.credentials import build_token_credential
 from durable_azure.errors import ConfigurationError
+from tests.identity.certificates import TlsFiles
 
 SECRET = "the-client-secret"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -59,7 +60,7 @@ async def test_each_kind_builds_its_credential(identity_credential: IdentityCred
         await credential.close()
 
 
-async def test_certificate_credential_reads_the_file(tmp_path: Path, tls_certificate: object) -> None:
+async def test_certificate_credential_reads_the_file(tls_certificate: TlsFiles) -> None:
     certificate = identity(
         IdentityKind.CLIENT_CERTIFICATE,
         tenant_id=TENANT,
