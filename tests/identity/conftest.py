@@ -9,16 +9,13 @@ and makes this process trust the test certificate, for the test's duration only.
 
 from __future__ import annotations
 
-import shutil
 import ssl
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import aiohttp.connector
 import pytest
 
-from durable_azure.azurite import Azurite
+from durable_azure.azurite import Azurite, temporary_azurite
 from tests.identity.certificates import TlsFiles, make_tls_files
 from tests.identity.token_endpoint import TokenEndpoint
 
@@ -33,17 +30,10 @@ def tls_certificate(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
 
 
 @pytest.fixture(scope="session")
-def oauth_azurite(tls_certificate: TlsFiles, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
-    shared_memory = Path("/dev/shm")
-    parent = shared_memory if shared_memory.is_dir() else tmp_path_factory.mktemp("oauth-azurite")
-    location = Path(tempfile.mkdtemp(prefix="durable-azure-oauth-azurite-", dir=parent))
-    server = Azurite(location, cert=tls_certificate.cert_file, key=tls_certificate.key_file, oauth="basic")
-    try:
-        server.start()
+def oauth_azurite(tls_certificate: TlsFiles) -> Iterator[Azurite]:
+    options = {"cert": tls_certificate.cert_file, "key": tls_certificate.key_file, "oauth": "basic"}
+    with temporary_azurite("durable-azure-oauth-azurite-", **options) as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(location, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
