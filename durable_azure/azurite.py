@@ -10,18 +10,25 @@ Standard library only: this module must not import `azure_storage/` or any SDK.
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from durable_azure.errors import ConfigurationError
 
 DEVELOPMENT_ACCOUNT_NAME = "devstoreaccount1"
 # The well-known development storage key, published in Microsoft's Azurite documentation.
 DEVELOPMENT_ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+DEVELOPMENT_HOST = "127.0.0.1"
+DEVELOPMENT_PORTS = (10000, 10001, 10002)  # blob, queue, table: what `UseDevelopmentStorage=true` points at
 
 _EXECUTABLE_RELATIVE_PATH = Path("node_modules") / ".bin" / "azurite"
 _STOP_GRACE_SECONDS = 10.0
@@ -37,14 +44,21 @@ def is_development_storage(connection_string: str) -> bool:
     return False
 
 
-def development_connection_string(host: str, blob_port: int, queue_port: int, table_port: int) -> str:
-    """The explicit devstoreaccount1 connection string for an Azurite on the given ports."""
-    base = f"http://{host}"
-    account = DEVELOPMENT_ACCOUNT_NAME
+def development_endpoint(host: str, port: int, *, scheme: str = "http") -> str:
+    """One service's devstoreaccount1 endpoint, path style as Azurite serves it."""
+    return f"{scheme}://{host}:{port}/{DEVELOPMENT_ACCOUNT_NAME}"
+
+
+def development_connection_string(
+    host: str, blob_port: int, queue_port: int, table_port: int, *, scheme: str = "http"
+) -> str:
+    """The explicit devstoreaccount1 connection string for an Azurite on the given ports (https: OAuth mode)."""
     return (
-        f"DefaultEndpointsProtocol=http;AccountName={account};AccountKey={DEVELOPMENT_ACCOUNT_KEY};"
-        f"BlobEndpoint={base}:{blob_port}/{account};QueueEndpoint={base}:{queue_port}/{account};"
-        f"TableEndpoint={base}:{table_port}/{account};"
+        f"DefaultEndpointsProtocol={scheme};AccountName={DEVELOPMENT_ACCOUNT_NAME};"
+        f"AccountKey={DEVELOPMENT_ACCOUNT_KEY};"
+        f"BlobEndpoint={development_endpoint(host, blob_port, scheme=scheme)};"
+        f"QueueEndpoint={development_endpoint(host, queue_port, scheme=scheme)};"
+        f"TableEndpoint={development_endpoint(host, table_port, scheme=scheme)};"
     )
 
 
@@ -60,7 +74,13 @@ def find_executable() -> Path:
 
 
 class Azurite:
-    """A local Azurite in disk mode, on loopback, for the CLI and the tests."""
+    """A local Azurite in disk mode, on loopback, for the CLI and the tests.
+
+    With `cert` and `key` (PEM files; the certificate must name the host, e.g. `IP:127.0.0.1` in its
+    subjectAltName) it serves HTTPS. `oauth="basic"` makes it accept bearer tokens too, which it only does
+    over HTTPS; it then checks a token's lifetime, issuer and audience, not its signature. Shared Key and
+    SAS keep working in either mode.
+    """
 
     def __init__(
         self,
@@ -71,9 +91,17 @@ class Azurite:
         queue_port: int = 0,
         table_port: int = 0,
         executable: Path | None = None,
+        cert: Path | None = None,
+        key: Path | None = None,
+        oauth: str | None = None,
     ) -> None:
+        if (cert is None) != (key is None):
+            raise ConfigurationError("Azurite over HTTPS needs both a certificate and its key")
+        if oauth is not None and cert is None:
+            raise ConfigurationError("Azurite accepts OAuth tokens over HTTPS only: give it a certificate and key")
         self.location = Path(location)
         self.host = host
+        self.cert, self.key, self.oauth = cert, key, oauth
         self.executable = executable if executable is not None else find_executable()
         self._requested_ports = (blob_port, queue_port, table_port)
         self.blob_port, self.queue_port, self.table_port = blob_port, queue_port, table_port
@@ -84,9 +112,27 @@ class Azurite:
         return self.location / "azurite.log"
 
     @property
+    def scheme(self) -> str:
+        return "http" if self.cert is None else "https"
+
+    @property
     def connection_string(self) -> str:
         """Explicit devstoreaccount1 string for this instance's ports (valid once started, or with fixed ports)."""
-        return development_connection_string(self.host, self.blob_port, self.queue_port, self.table_port)
+        return development_connection_string(
+            self.host, self.blob_port, self.queue_port, self.table_port, scheme=self.scheme
+        )
+
+    @property
+    def blob_endpoint(self) -> str:
+        return development_endpoint(self.host, self.blob_port, scheme=self.scheme)
+
+    @property
+    def queue_endpoint(self) -> str:
+        return development_endpoint(self.host, self.queue_port, scheme=self.scheme)
+
+    @property
+    def table_endpoint(self) -> str:
+        return development_endpoint(self.host, self.table_port, scheme=self.scheme)
 
     @property
     def is_running(self) -> bool:
@@ -172,6 +218,13 @@ class Azurite:
             self.table_port = _free_port(self.host)
 
     def _command(self) -> list[str]:
+        return [*self._service_options(), *self._security_options()]
+
+    def _security_options(self) -> list[str]:
+        options = [] if self.cert is None else ["--cert", str(self.cert), "--key", str(self.key)]
+        return options if self.oauth is None else [*options, "--oauth", self.oauth]
+
+    def _service_options(self) -> list[str]:
         return [
             str(self.executable),
             "--location",
@@ -215,6 +268,22 @@ class Azurite:
         return text[-_LOG_TAIL_CHARACTERS:]
 
 
+@contextlib.contextmanager
+def temporary_azurite(prefix: str = "durable-azure-azurite-", **options: Any) -> Iterator[Azurite]:
+    """A started Azurite whose data lives in a fresh folder, removed afterwards; `options` as for Azurite.
+
+    The folder is on tmpfs when the machine has one: disk mode there is as fast as memory mode, without its
+    garbage-collection freezes (azurite-probe G1).
+    """
+    shared_memory = Path("/dev/shm")
+    location = Path(tempfile.mkdtemp(prefix=prefix, dir=shared_memory if shared_memory.is_dir() else None))
+    try:
+        with Azurite(location, **options) as server:
+            yield server
+    finally:
+        shutil.rmtree(location, ignore_errors=True)
+
+
 def _free_port(host: str) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
@@ -227,4 +296,11 @@ def _is_listening(host: str, port: int) -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
-__all__ = ["Azurite", "development_connection_string", "find_executable", "is_development_storage"]
+__all__ = [
+    "Azurite",
+    "development_connection_string",
+    "development_endpoint",
+    "find_executable",
+    "is_development_storage",
+    "temporary_azurite",
+]

@@ -137,7 +137,7 @@ def _keys(arguments: argparse.Namespace) -> int:
 
     environment = load_app_environment(arguments.app_dir)
     with local_storage(environment):
-        loaded = asyncio.run(load_app_keys(environment.connection_string, environment.app_dir))
+        loaded = asyncio.run(load_app_keys(environment.connection, environment.app_dir, environment.settings))
     document = keys_document(loaded)
     if arguments.key is None:
         _print_json(document)
@@ -284,10 +284,11 @@ def _with_client(arguments: argparse.Namespace, command: Any) -> int:
     environment = load_app_environment(arguments.app_dir)
 
     async def run() -> int:
-        client = DurableOrchestrationClient.from_connection_string(
-            environment.connection_string,
+        client = DurableOrchestrationClient.from_connection(
+            environment.connection,
             task_hub=environment.settings.hub_name,
             partition_count=environment.settings.partition_count,
+            settings=environment.settings,
         )
         async with client:
             return await command(client)

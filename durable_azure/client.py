@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import Any
 
 from durable_azure import client_binding, serialization
-from durable_azure.azure_storage import InstanceRecord, MessageData, StorageAccount, TaskHub
+from durable_azure.azure_storage import InstanceRecord, MessageData, StorageAccount, StorageConnection, TaskHub
 from durable_azure.errors import (
     DurableAzureError,
     InstanceCompletedError,
@@ -46,6 +46,7 @@ from durable_azure.http_payloads import HttpPayloadsMixin, ManagementLinks
 from durable_azure.instance_ids import MAX_INSTANCE_ID_LENGTH, new_instance_id, validate_instance_id
 from durable_azure.instance_start import is_active, start_instance
 from durable_azure.maintenance import purge_instance, rewind_instance
+from durable_azure.settings import DurableTaskSettings
 from durable_azure.status import (
     DurableOrchestrationStatus,
     InstanceStatusPage,
@@ -111,6 +112,27 @@ class DurableOrchestrationClient(HttpPayloadsMixin):
     ) -> DurableOrchestrationClient:
         """A client with its own storage connections, closed with the client."""
         account = StorageAccount.from_connection_string(connection_string)
+        return cls(TaskHub(account, task_hub, partition_count=partition_count), owns_account=True)
+
+    @classmethod
+    def from_connection(
+        cls,
+        connection: StorageConnection,
+        task_hub: str = "TestHubName",
+        *,
+        partition_count: int = 4,
+        settings: DurableTaskSettings | None = None,
+    ) -> DurableOrchestrationClient:
+        """A client with its own storage connections (Shared Key, SAS or an identity), closed with the client.
+
+        `connection` comes from `durable_azure.azure_storage.resolve_connection` (app settings, as the
+        Functions host reads them) or `parse_connection_string`; `settings` (host.json) choose the storage
+        transport and retry policy.
+        """
+        if settings is None:
+            account = StorageAccount.from_connection(connection)
+        else:
+            account = StorageAccount.for_settings(connection, settings)
         return cls(TaskHub(account, task_hub, partition_count=partition_count), owns_account=True)
 
     @property

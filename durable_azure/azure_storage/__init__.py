@@ -11,7 +11,16 @@ two transports chosen per account.
 from __future__ import annotations
 
 from durable_azure.azure_storage.account import StorageAccount
-from durable_azure.azure_storage.connection import StorageConnection, parse_connection_string
+from durable_azure.azure_storage.connection import (
+    IdentityCredential,
+    IdentityKind,
+    SharedAccessSignature,
+    SharedKey,
+    StorageConnection,
+    parse_connection_string,
+    resolve_connection,
+)
+from durable_azure.azure_storage.credentials import TokenSource, build_token_credential
 from durable_azure.azure_storage.history_table import HistoryTable, LoadedHistory
 from durable_azure.azure_storage.instances_table import InstancePage, InstanceRecord, InstancesTable
 from durable_azure.azure_storage.leases import LeaseStore, PartitionLease
@@ -35,6 +44,8 @@ __all__ = [
     "MAX_MESSAGES_PER_RECEIVE",
     "SECRETS_CONTAINER",
     "HistoryTable",
+    "IdentityCredential",
+    "IdentityKind",
     "InstancePage",
     "InstanceRecord",
     "InstancesTable",
@@ -47,16 +58,21 @@ __all__ = [
     "RequestCounter",
     "RetrySettings",
     "SecretsStore",
+    "SharedAccessSignature",
+    "SharedKey",
     "StorageAccount",
     "StorageConnection",
     "TaskHub",
     "TaskHubNames",
     "TaskHubQueue",
+    "TokenSource",
     "TransportChoice",
     "WorkerPresence",
+    "build_token_credential",
     "escape_key",
     "parse_connection_string",
     "partition_index",
+    "resolve_connection",
     "unescape_key",
     "validate_task_hub_name",
 ]

@@ -30,6 +30,7 @@ from durable_azure.azure_storage.transport.request import Service
 from durable_azure.azure_storage.transport.retry import RetrySettings
 from durable_azure.azure_storage.transport.signing import BearerSigner, SasSigner, SharedKeySigner, Signer
 from durable_azure.errors import ConfigurationError
+from durable_azure.settings import DurableTaskSettings
 
 
 class StorageAccount:
@@ -87,6 +88,13 @@ class StorageAccount:
     ) -> StorageAccount:
         return cls(connection, transport=transport, retry=retry)
 
+    @classmethod
+    def for_settings(cls, connection: StorageConnection, settings: DurableTaskSettings) -> StorageAccount:
+        """The account an app uses: its host.json transport and retry settings applied."""
+        return cls(
+            connection, transport=TransportChoice.parse(settings.storage_transport), retry=retry_settings(settings)
+        )
+
     @property
     def transport_name(self) -> str:
         """ "lean" or "sdk": which transport this account chose."""
@@ -112,6 +120,16 @@ class StorageAccount:
 
     def __repr__(self) -> str:
         return f"StorageAccount(account_name={self.account_name!r}, queue_endpoint={self.queue_endpoint!r})"
+
+
+def retry_settings(settings: DurableTaskSettings) -> RetrySettings:
+    """host.json's storage retry keys as the retry policy's settings."""
+    return RetrySettings(
+        max_attempts=settings.storage_retry_max_attempts,
+        initial_delay=settings.storage_retry_initial_delay.total_seconds(),
+        max_delay=settings.storage_retry_max_delay.total_seconds(),
+        request_timeout=settings.storage_requests_timeout.total_seconds(),
+    )
 
 
 def _signer(connection: StorageConnection) -> Signer:

@@ -1,9 +1,13 @@
 """What a local run needs from an app folder: app settings, host.json settings, the storage connection.
 
 As under `func start`, local.settings.json `Values` become environment variables (a variable already set
-wins), the connection string is read from the app setting named by `connectionName` (AzureWebJobsStorage by
-default), and `UseDevelopmentStorage=true` means Azurite on 127.0.0.1:10000-10002. When nothing listens
-there, `local_storage` starts an Azurite with its data in `APP_DIR/.azurite` and stops it afterwards.
+wins), and the storage connection is the one `connectionName` names (AzureWebJobsStorage by default),
+resolved as the Functions host resolves it: a connection string, or an identity-based section
+(`AzureWebJobsStorage__accountName`, `__blobServiceUri`, `__credential`, ...). A setting that cannot be
+used is an error naming it. Development storage (Azurite on 127.0.0.1:10000-10002) is used when the
+connection string says `UseDevelopmentStorage=true`, or when no connection of any form is configured;
+then, when nothing listens there, `local_storage` starts an Azurite with its data in `APP_DIR/.azurite`
+and stops it afterwards.
 """
 
 from __future__ import annotations
@@ -16,45 +20,46 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from durable_azure.azurite import Azurite, is_development_storage
+from durable_azure.azure_storage.connection import StorageConnection, development_storage, resolve_connection
+from durable_azure.azurite import DEVELOPMENT_HOST, DEVELOPMENT_PORTS, Azurite
 from durable_azure.settings import DurableTaskSettings, load_host_settings, load_local_settings
 
 logger = logging.getLogger(__name__)
 
-DEVELOPMENT_STORAGE = "UseDevelopmentStorage=true"
-DEVELOPMENT_HOST = "127.0.0.1"
-DEVELOPMENT_PORTS = (10000, 10001, 10002)  # blob, queue, table: what UseDevelopmentStorage=true points at
 AZURITE_FOLDER = ".azurite"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AppEnvironment:
-    """The resolved configuration of one app folder. `repr` never shows the connection string."""
+    """The resolved configuration of one app folder. `repr` never shows the connection's settings."""
 
     app_dir: Path
     settings: DurableTaskSettings
-    connection_string: str
+    connection: StorageConnection
 
     def __repr__(self) -> str:
         return f"AppEnvironment(app_dir={str(self.app_dir)!r}, hub_name={self.settings.hub_name!r})"
 
     @property
     def is_development_storage(self) -> bool:
-        return is_development_storage(self.connection_string)
+        return self.connection.is_development_storage
 
 
 def load_app_environment(app_dir: Path, environ: MutableMapping[str, str] | None = None) -> AppEnvironment:
     """Apply local.settings.json to `environ` (default os.environ), then read host.json and the connection.
 
-    Raises ConfigurationError for unreadable or invalid settings files.
+    Raises ConfigurationError for unreadable or invalid settings files, and for a connection setting that
+    cannot be used (naming the setting, never its value).
     """
     environ = os.environ if environ is None else environ
     app_dir = Path(app_dir).resolve()
     for name, value in load_local_settings(app_dir).items():
         environ.setdefault(name, value)
     settings = load_host_settings(app_dir, environ)
-    connection_string = environ.get(settings.connection_name) or DEVELOPMENT_STORAGE
-    return AppEnvironment(app_dir=app_dir, settings=settings, connection_string=connection_string)
+    connection = resolve_connection(settings.connection_name, environ)
+    if connection is None:
+        connection = development_storage(f"development storage (no {settings.connection_name} setting of any form)")
+    return AppEnvironment(app_dir=app_dir, settings=settings, connection=connection)
 
 
 @contextmanager

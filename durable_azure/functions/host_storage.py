@@ -1,10 +1,10 @@
 """The host's storage: the app's account and task hub, and clients for other hubs or connections on demand.
 
 Bindings and the management API may name another task hub (`taskHub`) or another connection
-(`connection` / `connectionName`: the name of an app setting holding a connection string, looked up as given
-and with the `AzureWebJobs` prefix, as the Functions host does; "Storage" is AzureWebJobsStorage). Each
-(hub, connection) pair gets one client, kept for the host's lifetime and closed with it. Messages name the
-setting, never its value.
+(`connection` / `connectionName`: a connection name, resolved as the Functions host does, with the
+`AzureWebJobs` prefix first, to a connection string or an identity-based section `{name}__*`; "Storage" is
+AzureWebJobsStorage). Each (hub, connection) pair gets one client, kept for the host's lifetime and closed
+with it. Messages name the setting, never its value.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import logging
 import os
 from collections.abc import AsyncIterator
 
-from durable_azure.azure_storage import StorageAccount, TaskHub
+from durable_azure.azure_storage import StorageAccount, StorageConnection, TaskHub, resolve_connection
 from durable_azure.client import DurableOrchestrationClient
-from durable_azure.errors import ConfigurationError, StorageError
+from durable_azure.errors import ConfigurationError, CredentialError, StorageError
 from durable_azure.functions.environment import AppEnvironment
 from durable_azure.functions.urls import DEFAULT_CONNECTION_NAME
 from durable_azure.settings import DurableTaskSettings
@@ -43,36 +43,37 @@ class HostStorage:
 
     async def client_for(self, task_hub: str | None, connection_name: str | None) -> DurableOrchestrationClient:
         """A client for (task_hub or the app's hub, connection or the app's connection)."""
-        setting = self._connection_setting(connection_name)
+        other_connection = self._other_connection(connection_name)
         hub_name = task_hub or self.settings.hub_name
-        if setting is None and hub_name == self.settings.hub_name:
+        if other_connection is None and hub_name == self.settings.hub_name:
             return self.client
-        key = (hub_name.lower(), setting or "")
+        key = (hub_name.lower(), other_connection.lower() if other_connection else "")
         client = self._clients.get(key)
         if client is None:
-            account = self.account if setting is None else self._account_for(setting)
+            account = self.account if other_connection is None else self._account_for(other_connection)
             hub = TaskHub(account, hub_name, partition_count=self.settings.partition_count)
             client = self._clients[key] = DurableOrchestrationClient(hub)
         return client
 
-    def _connection_setting(self, connection_name: str | None) -> str | None:
-        """The app setting to read for `connection_name`; None means the app's own connection."""
+    def _other_connection(self, connection_name: str | None) -> str | None:
+        """`connection_name` when it names a connection other than the app's own, else None."""
         default_names = {DEFAULT_CONNECTION_NAME.lower(), self.settings.connection_name.lower()}
         default_names.add((CONNECTION_SETTING_PREFIX + DEFAULT_CONNECTION_NAME).lower())
         if not connection_name or connection_name.lower() in default_names:
             return None
-        for setting in (connection_name, CONNECTION_SETTING_PREFIX + connection_name):
-            if os.environ.get(setting):
-                return setting
-        raise ConfigurationError(
-            f"connection {connection_name!r}: no app setting named {connection_name} or "
-            f"{CONNECTION_SETTING_PREFIX}{connection_name} holds a connection string"
-        )
+        return connection_name
 
-    def _account_for(self, setting: str) -> StorageAccount:
-        account = self._accounts.get(setting)
+    def _account_for(self, connection_name: str) -> StorageAccount:
+        account = self._accounts.get(connection_name.lower())
         if account is None:
-            account = self._accounts[setting] = StorageAccount.from_connection_string(os.environ[setting])
+            connection = resolve_connection(connection_name, os.environ)
+            if connection is None:
+                raise ConfigurationError(
+                    f"connection {connection_name!r}: no app setting {CONNECTION_SETTING_PREFIX}{connection_name} or "
+                    f"{connection_name} holds a connection string, and no {CONNECTION_SETTING_PREFIX}"
+                    f"{connection_name}__* or {connection_name}__* settings configure an identity-based connection"
+                )
+            account = self._accounts[connection_name.lower()] = StorageAccount.for_settings(connection, self.settings)
         return account
 
     async def close(self) -> None:
@@ -88,20 +89,34 @@ class HostStorage:
 async def open_host_storage(environment: AppEnvironment) -> AsyncIterator[HostStorage]:
     """Connect, and create the task hub if missing; ConfigurationError naming the account when that fails."""
     settings = environment.settings
-    account = StorageAccount.from_connection_string(environment.connection_string)
+    account = StorageAccount.for_settings(environment.connection, environment.settings)
     storage = HostStorage(
         environment, account, TaskHub(account, settings.hub_name, partition_count=settings.partition_count)
     )
     try:
-        try:
-            await storage.hub.create_if_not_exists()
-        except StorageError as error:
-            raise ConfigurationError(
-                f"cannot use storage account {account.account_name} at {account.queue_endpoint} "
-                f"(from app setting {settings.connection_name}): {error}; check that it is reachable and the "
-                "connection string is right"
-            ) from error
-        logger.info("host.storage account=%s hub=%s", account.account_name, settings.hub_name)
+        await create_task_hub(storage.hub, environment.connection)
+        logger.info(
+            "host.storage account=%s hub=%s connection=%s",
+            account.account_name,
+            settings.hub_name,
+            environment.connection.source,
+        )
         yield storage
     finally:
         await storage.close()
+
+
+async def create_task_hub(hub: TaskHub, connection: StorageConnection) -> None:
+    """Create the hub's queues, tables and containers if missing; a failure names the account and its settings.
+
+    A CredentialError (no token for an identity) already names the settings and is raised as it is.
+    """
+    try:
+        await hub.create_if_not_exists()
+    except CredentialError:
+        raise
+    except StorageError as error:
+        raise ConfigurationError(
+            f"cannot use storage account {connection.account_name} at {connection.queue_endpoint} "
+            f"(from {connection.source}): {error}; check that it is reachable and that the settings are right"
+        ) from error

@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from durable_azure.azure_storage import SecretsStore, StorageAccount
+from durable_azure.azure_storage import SecretsStore, StorageAccount, StorageConnection
 from durable_azure.errors import ConfigurationError
+from durable_azure.settings import DurableTaskSettings
 
 logger = logging.getLogger(__name__)
 
@@ -185,9 +186,12 @@ def _read_entries(entries: Any, location: str) -> list[tuple[str, str]]:
     return [(str(entry.get("name")), _read_entry(entry, location)) for entry in entries if isinstance(entry, dict)]
 
 
-async def load_app_keys(connection_string: str, app_dir: Path) -> LoadedKeys:
+async def load_app_keys(
+    connection: StorageConnection, app_dir: Path, settings: DurableTaskSettings | None = None
+) -> LoadedKeys:
     """The keys of the app in `app_dir`, through its own storage connection (for `durable-azure keys`)."""
-    async with StorageAccount.from_connection_string(connection_string) as account:
+    account = StorageAccount.for_settings(connection, settings or DurableTaskSettings())
+    async with account:
         return await load_or_create_host_keys(account, host_id(app_dir))
 
 

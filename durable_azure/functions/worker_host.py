@@ -12,6 +12,7 @@ import signal
 
 from durable_azure.azure_storage import StorageAccount, TaskHub
 from durable_azure.functions.environment import AppEnvironment
+from durable_azure.functions.host_storage import create_task_hub
 from durable_azure.worker import Registry, Worker
 
 logger = logging.getLogger(__name__)
@@ -26,17 +27,18 @@ async def run_worker(environment: AppEnvironment, registry: Registry, *, stop: a
     """
     stop = stop if stop is not None else _stop_on_signals()
     settings = environment.settings
-    account = StorageAccount.from_connection_string(environment.connection_string)
+    account = StorageAccount.for_settings(environment.connection, environment.settings)
     try:
         hub = TaskHub(account, settings.hub_name, partition_count=settings.partition_count)
-        await hub.create_if_not_exists()
+        await create_task_hub(hub, environment.connection)
         worker = Worker(hub, registry, settings)
         await worker.start()
         logger.info(
-            "host.started hub=%s app_dir=%s account=%s orchestrators=%d activities=%d",
+            "host.started hub=%s app_dir=%s account=%s connection=%s orchestrators=%d activities=%d",
             settings.hub_name,
             environment.app_dir,
             account.account_name,
+            environment.connection.source,
             len(registry.orchestrators),
             len(registry.activities),
         )

@@ -21,7 +21,8 @@ def test_local_settings_become_environment_without_overriding(tmp_path: Path) ->
     environ = {"Greeting": "from environment"}
     environment = load_app_environment(tmp_path, environ)
     assert environ == {"AzureWebJobsStorage": CONNECTION, "Greeting": "from environment", "Other": "x"}
-    assert environment.connection_string == CONNECTION
+    assert environment.connection.account_name == "someaccount"
+    assert environment.connection.source == "app setting AzureWebJobsStorage"
     assert environment.app_dir == tmp_path.resolve()
 
 
@@ -30,12 +31,14 @@ def test_connection_comes_from_the_configured_setting(tmp_path: Path) -> None:
         json.dumps({"version": "2.0", "extensions": {"durableTask": {"storageProvider": {"connectionName": "Mine"}}}})
     )
     environment = load_app_environment(tmp_path, {"Mine": CONNECTION, "AzureWebJobsStorage": "other"})
-    assert environment.connection_string == CONNECTION
+    assert environment.connection.account_name == "someaccount"
+    assert environment.connection.source == "app setting Mine"
 
 
 def test_no_connection_means_development_storage(tmp_path: Path) -> None:
     environment = load_app_environment(tmp_path, {})
-    assert environment.connection_string == "UseDevelopmentStorage=true"
+    assert environment.connection.account_name == "devstoreaccount1"
+    assert environment.connection.queue_endpoint == "http://127.0.0.1:10001/devstoreaccount1"
     assert environment.is_development_storage
 
 

@@ -40,6 +40,8 @@ class TokenProvider(Protocol):
 
     async def token(self) -> str: ...
 
+    async def close(self) -> None: ...
+
 
 class Signer(Protocol):
     """Adds the credential to one attempt of a request: headers and/or query parameters."""
@@ -142,6 +144,9 @@ class BearerSigner:
 
     def __repr__(self) -> str:
         return "BearerSigner()"
+
+    async def close(self) -> None:
+        await self._tokens.close()
 
     async def sign(
         self,
