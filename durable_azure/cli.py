@@ -89,6 +89,16 @@ def _add_management_commands(commands: Any, app_options: argparse.ArgumentParser
     purge = commands.add_parser("purge-history", parents=[app_options, filters], help="delete finished instances")
     purge.add_argument("--id", help="purge this instance only (filters are then ignored)")
     commands.add_parser("delete-task-hub", parents=[app_options], help="delete every queue, table and blob of the hub")
+    repair = commands.add_parser(
+        "repair", parents=[app_options], help="find instances stuck on lost messages and send those messages again"
+    )
+    repair.add_argument("--id", help="check this instance only (default: every Pending or Running instance)")
+    repair.add_argument(
+        "--after",
+        type=float,
+        help="seconds work may be in flight before it counts as lost (default: host.json repairAfter)",
+    )
+    repair.add_argument("--dry-run", action="store_true", help="print what is missing, send nothing")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -245,6 +255,36 @@ def _delete_task_hub(arguments: argparse.Namespace) -> int:
     return _with_client(arguments, delete)
 
 
+def _repair(arguments: argparse.Namespace) -> int:
+    """The repair sweep of the workers (worker/repair.py), on demand, over the whole hub or one instance."""
+    from datetime import timedelta
+
+    from durable_azure.azure_storage import StorageAccount, TaskHub
+    from durable_azure.functions.environment import load_app_environment, local_storage
+    from durable_azure.worker.repair import StuckInstanceRepair
+
+    environment = load_app_environment(arguments.app_dir)
+    settings = environment.settings
+    after = timedelta(seconds=arguments.after) if arguments.after is not None else settings.stuck_instance_after
+
+    async def run() -> int:
+        async with StorageAccount.for_settings(environment.connection, settings) as account:
+            hub = TaskHub(account, settings.hub_name, partition_count=settings.partition_count)
+            repair = StuckInstanceRepair(hub, after=after, clock=lambda: datetime.now(UTC))
+            if arguments.id:
+                found = [await repair.check(arguments.id)]
+                if found[0].messages and not arguments.dry_run:
+                    await repair.send(found[0])
+            else:
+                found = await repair.sweep(send=not arguments.dry_run)
+        repaired = [{"id": item.instance_id, "missing": item.missing} for item in found if item.missing]
+        _print_json({"repaired" if not arguments.dry_run else "wouldRepair": repaired})
+        return 0
+
+    with local_storage(environment):
+        return asyncio.run(run())
+
+
 async def _done(request: Any) -> int:
     await request
     return 0
@@ -334,4 +374,5 @@ _COMMANDS = {
     "restart": _restart,
     "purge-history": _purge_history,
     "delete-task-hub": _delete_task_hub,
+    "repair": _repair,
 }

@@ -93,8 +93,8 @@ class StuckInstanceRepair:
         self._running_here = running_here
         self._seen: dict[str, _Seen] = {}
 
-    async def sweep(self, owns: Callable[[str], bool] = lambda instance_id: True) -> list[Repair]:
-        """One pass over the stale Pending/Running instances `owns` accepts; sends what is missing."""
+    async def sweep(self, owns: Callable[[str], bool] = lambda instance_id: True, *, send: bool = True) -> list[Repair]:
+        """One pass over the stale Pending/Running instances `owns` accepts; sends what is missing if `send`."""
         now = self._clock()
         repairs: list[Repair] = []
         checks = 0
@@ -109,7 +109,8 @@ class StuckInstanceRepair:
                 running = await self._running_anywhere()
             repair = await self.check(record.instance_id, record=record, running=running)
             if repair.messages:
-                await self.send(repair)
+                if send:
+                    await self.send(repair)
                 repairs.append(repair)
             self._seen[record.instance_id] = _Seen(record.last_updated_time, repair.recheck_at or _far_future(now))
         return repairs

@@ -165,3 +165,26 @@ def test_delete_task_hub_removes_the_hub(
         return await hub.exists()
 
     assert not hub_call(app_dir, connection_string, exists_without_recreating)
+
+
+def test_repair_prints_what_a_stuck_instance_was_missing_and_sends_it(
+    app_dir: Path, connection_string: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def lose_the_start(client: DurableOrchestrationClient, hub: TaskHub) -> object:
+        instance_id = await client.start_new("hello_sequence", "stuck-1")
+        await asyncio.gather(*(queue.clear() for queue in hub.control_queues))  # storage lost the start message
+        return instance_id
+
+    hub_call(app_dir, connection_string, lose_the_start)
+    dry = run_json(capsys, ["repair", "--app-dir", str(app_dir), "--id", "stuck-1", "--after", "0", "--dry-run"])
+    assert dry == {"wouldRepair": [{"id": "stuck-1", "missing": ["its start"]}]}
+    assert hub_call(app_dir, connection_string, lambda client, hub: _queued(hub)) == 0
+    swept = run_json(capsys, ["repair", "--app-dir", str(app_dir), "--after", "0"])
+    assert swept == {"repaired": [{"id": "stuck-1", "missing": ["its start"]}]}
+    assert hub_call(app_dir, connection_string, lambda client, hub: _queued(hub)) == 1
+    assert run_json(capsys, ["repair", "--app-dir", str(app_dir)]) == {"repaired": []}  # within repairAfter: not lost
+
+
+async def _queued(hub: TaskHub) -> int:
+    counts = await asyncio.gather(*(queue.approximate_message_count() for queue in hub.control_queues))
+    return sum(counts)
