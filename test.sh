@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up, lint, then run the tests: `./test.sh [pytest args]`. The tests start their own Azurite on free ports.
+# Set up, lint, type-check, then run the tests: `./test.sh [pytest args]`. The tests start their own Azurite on free ports.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 source scripts/setup.sh
@@ -7,6 +7,8 @@ echo "== ruff check"
 .venv/bin/ruff check .
 echo "== ruff format --check"
 .venv/bin/ruff format --check .
+echo "== mypy"
+.venv/bin/mypy
 echo "== pytest"
 status=0
 .venv/bin/pytest "$@" || status=$?

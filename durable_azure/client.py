@@ -92,7 +92,7 @@ class DurableOrchestrationClient(HttpPayloadsMixin):
             source = client_binding.resolve(task_hub)
             task_hub, management, owns_account = source._hub, source.management, False
             self._hub_ready = source._hub_ready
-        self._hub = task_hub
+        self._hub: TaskHub = task_hub
         self._owns_account = owns_account
         self._state = ClientState.OPEN
         self.management = management
@@ -262,8 +262,8 @@ class DurableOrchestrationClient(HttpPayloadsMixin):
         event = EventRaised(timestamp=datetime.now(UTC), name=event_name, input=data)
         await self._send_to_instance(instance_id, event)
 
-    async def terminate(self, instance_id: str, reason: str) -> None:
-        """Ask the instance to stop; it ends as Terminated with `reason` as its output."""
+    async def terminate(self, instance_id: str, reason: str | None) -> None:
+        """Ask the instance to stop; it ends as Terminated with `reason` as its output (None: null)."""
         self._check_open()
         await self._require_active(instance_id, "terminate")
         event = ExecutionTerminated(timestamp=datetime.now(UTC), input=serialization.dumps(reason))
@@ -372,9 +372,7 @@ class DurableOrchestrationClient(HttpPayloadsMixin):
                 return status
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise WaitTimeoutError(
-                    f"instance '{instance_id}' is still {status.runtime_status.value} after {seconds:g} s"
-                )
+                raise WaitTimeoutError(f"instance '{instance_id}' is still {_status_name(status)} after {seconds:g} s")
             await asyncio.sleep(min(delay, remaining))
             delay = min(1.0, delay * 2)
 
@@ -429,3 +427,7 @@ def _status_from_record(record: InstanceRecord, *, show_input: bool) -> DurableO
         output=decode_json_text(record.output),
         custom_status=decode_json_text(record.custom_status),
     )
+
+
+def _status_name(status: DurableOrchestrationStatus) -> str:
+    return status.runtime_status.value if status.runtime_status is not None else "unknown"

@@ -51,10 +51,11 @@ def history_json(
         event.event_id: event for event in events if isinstance(event, TaskScheduled | SubOrchestrationInstanceCreated)
     }
     merged_ids = {
-        event.task_scheduled_id
+        completion_id
         for event in events
         if type(event) in _SCHEDULED_BY
-        and isinstance(scheduling.get(event.task_scheduled_id), _SCHEDULED_BY[type(event)])
+        and (completion_id := getattr(event, "task_scheduled_id", -1)) is not None
+        and isinstance(scheduling.get(completion_id), _SCHEDULED_BY[type(event)])
     }
     entries: list[dict[str, Any]] = []
     for event in events:
@@ -62,7 +63,7 @@ def history_json(
             continue
         if isinstance(event, TaskScheduled | SubOrchestrationInstanceCreated) and event.event_id in merged_ids:
             continue  # shown as part of its completion
-        partner = scheduling.get(getattr(event, "task_scheduled_id", None)) if type(event) in _SCHEDULED_BY else None
+        partner = scheduling.get(getattr(event, "task_scheduled_id", -1)) if type(event) in _SCHEDULED_BY else None
         entries.append(_entry(event, partner, show_input=show_input, show_history_output=show_history_output))
     return entries
 

@@ -33,6 +33,11 @@ CHECK_STATUS_RETRY_AFTER_SECONDS = 10
 class ManagementLinks(Protocol):
     """Builds the management URLs of an instance; `functions.urls.ManagementUrls` is the implementation."""
 
+    @property
+    def connection_name(self) -> str:
+        """The connection the URLs name (`connection=`), which a binding's JSON carries too."""
+        ...
+
     def payload(self, instance_id: str, *, origin: str | None = None) -> dict[str, str]: ...
 
 

@@ -10,6 +10,7 @@ blobs written by DTFx (no metadata) are downloaded instead.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import json
 import logging
 import uuid
@@ -85,12 +86,12 @@ class LeaseStore:
             create_only=True,
         )
 
-    async def list(self) -> list[PartitionLease]:
+    async def list(self) -> builtins.list[PartitionLease]:
         """One list request; blobs without our metadata (written by DTFx) cost one download each."""
         blobs = await self._blobs.list_blobs(self._container, prefix=_LEASE_PREFIX, include_metadata=True)
-        return list(await asyncio.gather(*(self._from_listing(blob) for blob in blobs)))
+        return [*await asyncio.gather(*(self._from_listing(blob) for blob in blobs))]
 
-    async def list_with_workers(self) -> tuple[list[PartitionLease], list[str]]:
+    async def list_with_workers(self) -> tuple[builtins.list[PartitionLease], builtins.list[str]]:
         """Partition leases and live workers (presence.py) from ONE list request, for the balancer's round."""
         blobs = await self._blobs.list_blobs(self._container, include_metadata=True)
         partitions = [blob for blob in blobs if blob.name.startswith(_LEASE_PREFIX)]

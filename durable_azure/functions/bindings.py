@@ -109,6 +109,7 @@ async def _input_value(
     client = await _client(binding, services)
     if function.model is ProgrammingModel.V2:
         return client
+    assert client.management is not None  # the host gives every client it binds its management links
     binding_id, binding_json = client_binding.register(client, connection_name=client.management.connection_name)
     registered.append(binding_id)
     return binding_json

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -120,7 +120,7 @@ def _index_v2(app_dir: Path) -> AppIndex:
     for function in app.get_functions():
         bindings = [binding.get_dict_repr() for binding in function.get_bindings()]
         http_function = http_function_from_bindings(
-            function.get_function_name(), function.get_user_function(), bindings, ProgrammingModel.V2
+            function.get_function_name() or "", function.get_user_function(), bindings, ProgrammingModel.V2
         )
         if http_function is not None:
             http_functions.append(http_function)
@@ -135,7 +135,7 @@ def app_index(http_functions: list[HttpFunction], registry: Registry) -> AppInde
 
 
 def http_function_from_bindings(
-    name: str, function: Callable[..., Any], bindings: list[Mapping[str, Any]], model: ProgrammingModel
+    name: str, function: Callable[..., Any], bindings: Sequence[Mapping[str, Any]], model: ProgrammingModel
 ) -> HttpFunction | None:
     """The HttpFunction of a function whose bindings (function.json shape) have an httpTrigger; else None."""
     triggers = [binding for binding in bindings if _text(binding.get("type")).lower() == HTTP_TRIGGER.lower()]

@@ -59,7 +59,9 @@ def index_v1_app(app_dir: Path) -> AppIndex:
                 activities, name, ActivityFunction(name=name, function=function, input_name=trigger["name"]), "activity"
             )
         elif trigger_type == "httptrigger":
-            http_functions.append(http_function_from_bindings(folder.name, function, bindings, ProgrammingModel.V1))
+            http_function = http_function_from_bindings(folder.name, function, bindings, ProgrammingModel.V1)
+            if http_function is not None:
+                http_functions.append(http_function)
         elif trigger_type == "entitytrigger":
             raise ConfigurationError(f"{folder}: entity functions are not supported by durable-azure yet")
         else:

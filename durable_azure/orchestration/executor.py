@@ -72,9 +72,9 @@ _MARKERS = frozenset({OrchestratorStarted, OrchestratorCompleted, GenericEvent, 
 # scheduling events of that last episode must match, its end marker records it, late events carry over.
 _AFTER_FINISH = frozenset({*SCHEDULING_EVENT_TYPES, *_MARKERS, ExecutionCompleted, ContinueAsNew, EventRaised})
 # Events applied while suspended; everything else waits for ExecutionResumed, in order.
-_WHILE_SUSPENDED = frozenset(
-    {*SCHEDULING_EVENT_TYPES, *_MARKERS, ExecutionCompleted, ContinueAsNew}
-    | {ExecutionTerminated, ExecutionSuspended, ExecutionResumed}
+_WHILE_SUSPENDED: frozenset[type[HistoryEvent]] = frozenset(
+    {*SCHEDULING_EVENT_TYPES, *_MARKERS, ExecutionCompleted, ContinueAsNew, ExecutionTerminated}
+    | {ExecutionSuspended, ExecutionResumed}
 )
 # Events meaningful before ExecutionStarted (an event may be raised before the start message is read).
 _BEFORE_START = frozenset({*_MARKERS, ExecutionStarted, EventRaised})
@@ -316,6 +316,7 @@ class OrchestrationExecutor:
         assert generator is not None
         if task.is_faulted:
             exception = task.exception
+            assert exception is not None  # a faulted task holds its exception
             return lambda: generator.throw(exception)
         return lambda: generator.send(task.result)
 

@@ -40,7 +40,7 @@ def next_execution(
         tags=previous.tags,
         generation=previous.generation,
     )
-    return start, tuple(action.carryover_events)
+    return start, tuple(event for event in action.carryover_events if isinstance(event, EventRaised))
 
 
 def continue_in_next_episode(

@@ -174,7 +174,7 @@ class OrchestrationDispatcher:
     async def _rechain_timer(self, queue: TaskHubQueue, message: ReceivedMessage, event: TimerFired) -> bool:
         """A timer beyond the queue's 7-day visibility limit arrives early: send it on for the rest."""
         remaining = (event.fire_at - self._clock()).total_seconds()
-        if remaining <= 1.0:
+        if remaining <= 1.0 or message.data is None:
             return False
         await queue.send(message.data, visibility_delay=remaining)
         await queue.delete(message)

@@ -79,14 +79,14 @@ def build_outbound(hub: TaskHub, result: ExecutionResult, context: EpisodeContex
 def _for_action(hub: TaskHub, action: object, context: EpisodeContext) -> OutboundMessage | None:
     sender = context.instance
     if isinstance(action, ScheduleTaskAction):
-        event = TaskScheduled(event_id=action.id, timestamp=context.now, name=action.name, input=action.input)
-        return OutboundMessage(hub.work_item_queue, _message(event, sender, context))
+        request = TaskScheduled(event_id=action.id, timestamp=context.now, name=action.name, input=action.input)
+        return OutboundMessage(hub.work_item_queue, _message(request, sender, context))
     if isinstance(action, CreateTimerAction):
-        event = TimerFired(timestamp=context.now, timer_id=action.id, fire_at=action.fire_at)
+        fired = TimerFired(timestamp=context.now, timer_id=action.id, fire_at=action.fire_at)
         delay = max(0.0, (action.fire_at - context.now).total_seconds())
-        return OutboundMessage(hub.control_queue_for(sender.instance_id), _message(event, sender, context), delay)
+        return OutboundMessage(hub.control_queue_for(sender.instance_id), _message(fired, sender, context), delay)
     if isinstance(action, CreateSubOrchestrationAction):
-        event = child_start(
+        start = child_start(
             context.started,
             sender,
             task_id=action.id,
@@ -96,12 +96,12 @@ def _for_action(hub: TaskHub, action: object, context: EpisodeContext) -> Outbou
             input_text=action.input,
             now=context.now,
         )
-        child = event.orchestration_instance
-        return OutboundMessage(hub.control_queue_for(child.instance_id), _message(event, child, context))
+        child = start.orchestration_instance
+        return OutboundMessage(hub.control_queue_for(child.instance_id), _message(start, child, context))
     if isinstance(action, SendEventAction):
         target = OrchestrationInstance(instance_id=action.instance_id)
-        event = EventRaised(timestamp=context.now, name=action.name, input=action.data)
-        return OutboundMessage(hub.control_queue_for(target.instance_id), _message(event, target, context))
+        raised = EventRaised(timestamp=context.now, name=action.name, input=action.data)
+        return OutboundMessage(hub.control_queue_for(target.instance_id), _message(raised, target, context))
     if isinstance(action, CompleteOrchestrationAction):
         return None  # recorded in history; the parent, if any, is told by `_to_parent`
     raise TypeError(f"unknown orchestration action {type(action).__name__}")
@@ -178,5 +178,5 @@ def _to_parent(hub: TaskHub, result: ExecutionResult, context: EpisodeContext) -
     return OutboundMessage(hub.control_queue_for(target.instance_id), _message(event, target, context))
 
 
-def _message(event: object, target: OrchestrationInstance, context: EpisodeContext) -> MessageData:
+def _message(event: HistoryEvent, target: OrchestrationInstance, context: EpisodeContext) -> MessageData:
     return MessageData(event=event, instance=target, episode=context.episode, sender=context.instance)

@@ -78,6 +78,7 @@ def triage(
     status = state.status if has_started else None
     can_restart = status is None or status.is_terminal or status == OrchestrationStatus.ContinuedAsNew
     for message in sort_batch(messages):
+        assert message.data is not None  # undecodable messages never reach a session
         event = message.data.event
         if isinstance(event, ExecutionStarted):
             _triage_start(instance_id, message, event, current_execution, can_restart, result)
@@ -118,6 +119,7 @@ def _triage_other(
         return
     target_execution = message.data.instance.execution_id
     if result.start is not None:
+        assert result.start.data is not None
         start_execution = result.start.data.instance.execution_id
         if not target_execution or target_execution == start_execution:
             result.accepted.append(message)  # e.g. an event raised right after start

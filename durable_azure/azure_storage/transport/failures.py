@@ -97,19 +97,19 @@ def error_for_response(
     """
     code = error_code(response)
     message = f"{request.operation} failed (HTTP {response.status} {code or ''}".rstrip() + f"{describe(request)})"
-    arguments = {"status": response.status, "code": code, "maybe_applied": maybe_applied}
+    error_class: type[StorageError] = StorageError
     if code in LEASE_ERROR_CODES:
-        return LeaseLostError(message, **arguments)
-    if code in MESSAGE_GONE_CODES or (response.status == 404 and "/messages/" in request.path):
-        return MessageGoneError(message, **arguments)
-    if response.status in (401, 403):
+        error_class = LeaseLostError
+    elif code in MESSAGE_GONE_CODES or (response.status == 404 and "/messages/" in request.path):
+        error_class = MessageGoneError
+    elif response.status in (401, 403):
         hint = "; the identity needs a data role on the account" if code == "AuthorizationPermissionMismatch" else ""
-        return CredentialError(f"{message}: storage refused the {credential}{hint}", **arguments)
-    if response.status in (409, 412):
-        return ConcurrencyConflictError(message, **arguments)
-    if response.status in (408, 429, 500, 502, 503, 504) and attempts > 1:
-        return StorageUnavailableError(f"{message}, after {attempts} attempts", **arguments)
-    return StorageError(message, **arguments)
+        error_class, message = CredentialError, f"{message}: storage refused the {credential}{hint}"
+    elif response.status in (409, 412):
+        error_class = ConcurrencyConflictError
+    elif response.status in (408, 429, 500, 502, 503, 504) and attempts > 1:
+        error_class, message = StorageUnavailableError, f"{message}, after {attempts} attempts"
+    return error_class(message, status=response.status, code=code, maybe_applied=maybe_applied)
 
 
 def error_for_failure(
