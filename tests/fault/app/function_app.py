@@ -1,6 +1,7 @@
-"""The app the fault tests run in real worker processes."""
+"""The app the fault tests run in real worker processes: the sample workloads, small and quick."""
 
 import time
+from datetime import timedelta
 
 import durable_azure as df
 
@@ -16,7 +17,52 @@ def slow_sequence(context):
     return results
 
 
+@app.orchestration_trigger(context_name="context")
+def sequence(context):
+    name = context.get_input()
+    greetings = []
+    for step in range(3):
+        greetings.append((yield context.call_activity("hello", f"{name}-{step}")))
+    return greetings
+
+
+@app.orchestration_trigger(context_name="context")
+def fan_out(context):
+    count = context.get_input()
+    results = yield context.task_all([context.call_activity("double", n) for n in range(count)])
+    return sum(results)
+
+
+@app.orchestration_trigger(context_name="context")
+def two_events(context):
+    first = yield context.wait_for_external_event("Add")
+    second = yield context.wait_for_external_event("Add")
+    return first + second
+
+
+@app.orchestration_trigger(context_name="context")
+def timer_then_hello(context):
+    yield context.create_timer(context.current_utc_datetime + timedelta(seconds=context.get_input()))
+    return (yield context.call_activity("hello", "after the timer"))
+
+
+@app.orchestration_trigger(context_name="context")
+def parent_of_sequence(context):
+    child = yield context.call_sub_orchestrator("sequence", context.get_input())
+    return {"child": child}
+
+
 @app.activity_trigger(input_name="name")
 def slow_hello(name: str) -> str:
     time.sleep(0.3)
     return f"Hello {name}!"
+
+
+@app.activity_trigger(input_name="name")
+def hello(name: str) -> str:
+    return f"Hello {name}!"
+
+
+@app.activity_trigger(input_name="value")
+def double(value: int) -> int:
+    return value * 2
