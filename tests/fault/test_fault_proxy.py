@@ -22,7 +22,7 @@ from azure.storage.queue import QueueClient as SyncQueueClient
 from azure.storage.queue.aio import QueueClient
 
 from durable_azure.azurite import Azurite
-from tests.fault.fault_proxy import FaultPlan, FaultProxy, FaultProxyThread, ServicePorts
+from tests.fault.proxy import FaultPlan, FaultProxy, FaultProxyThread, ServicePorts
 
 CONNECTION_ERRORS = (ServiceRequestError, ServiceResponseError)
 
