@@ -273,7 +273,7 @@ def _repair(arguments: argparse.Namespace) -> int:
             repair = StuckInstanceRepair(hub, after=after, clock=lambda: datetime.now(UTC))
             if arguments.id:
                 found = [await repair.check(arguments.id)]
-                if found[0].messages and not arguments.dry_run:
+                if found[0].missing and not arguments.dry_run:
                     await repair.send(found[0])
             else:
                 found = await repair.sweep(send=not arguments.dry_run)

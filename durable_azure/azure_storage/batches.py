@@ -106,5 +106,7 @@ def _operation_error(operation: str, table: str, status: int, chunk: bytes, *, m
     body = chunk[chunk.find(b"{") :] if b"{" in chunk else b""
     code = error_code(StorageResponse(status, {}, body))
     message = f"{operation} failed (HTTP {status} {code or ''}".rstrip() + f", table={table!r})"
-    error_class = ConcurrencyConflictError if status in (409, 412) else StorageError
+    # 404: a row the batch merges or replaces If-Match is gone (another writer deleted it, or storage lost
+    # it): like 412, the caller's view of the rows is out of date.
+    error_class = ConcurrencyConflictError if status in (404, 409, 412) else StorageError
     return error_class(message, status=status, code=code, maybe_applied=maybe_applied)

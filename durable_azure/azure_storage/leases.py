@@ -138,9 +138,9 @@ class LeaseStore:
         lease_id = str(uuid.uuid4())
         try:
             await self._lease(partition_id, LeaseAction.ACQUIRE, lease_id, duration=duration)
-        except LeaseLostError:
+            return await self._take(partition_id, owner, lease_id)
+        except LeaseLostError:  # taken by another worker first, or gone again before we wrote it
             return None
-        return await self._take(partition_id, owner, lease_id)
 
     async def steal(self, partition_id: str, owner: str, duration: int) -> PartitionLease | None:
         """Change the live lease using the token recorded in the blob; an unleased blob is just acquired."""

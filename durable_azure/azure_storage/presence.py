@@ -34,13 +34,23 @@ class WorkerPresence:
         self._container = container
 
     async def announce(self, worker_id: str, duration: int) -> str:
-        """Create the worker's blob and lease it (2 requests); returns the lease id to renew with."""
-        await self._blobs.put(self._container, _PREFIX + worker_id, b"", create_only=True)
+        """Create the worker's blob and lease it (2 requests); returns the lease id to renew with.
+
+        A blob that is gone again when the lease is asked for (storage lost the write it had just
+        acknowledged) is created once more.
+        """
         lease_id = str(uuid.uuid4())
-        await self._blobs.lease(
-            self._container, _PREFIX + worker_id, LeaseAction.ACQUIRE, lease_id=lease_id, duration=duration
-        )
-        return lease_id
+        for attempt in range(3):
+            await self._blobs.put(self._container, _PREFIX + worker_id, b"", create_only=True)
+            try:
+                await self._blobs.lease(
+                    self._container, _PREFIX + worker_id, LeaseAction.ACQUIRE, lease_id=lease_id, duration=duration
+                )
+                return lease_id
+            except StorageError as error:
+                if error.status != 404 or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     async def renew(self, worker_id: str, lease_id: str) -> None:
         """One request; LeaseLostError if the lease lapsed and someone removed the blob or took it."""

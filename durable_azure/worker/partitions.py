@@ -59,6 +59,7 @@ class PartitionManager:
     ):
         self._leases = hub.leases
         self._presence = hub.presence
+        self._partition_ids = [queue.name for queue in hub.control_queues]
         self._owner = owner
         self._timing = timing
         self._on_acquired = on_acquired
@@ -77,7 +78,10 @@ class PartitionManager:
 
     async def start(self) -> None:
         self._presence_lease = await self._presence.announce(self._owner, self._timing.duration)
-        await self.balance_once()
+        try:
+            await self.balance_once()
+        except StorageError as error:  # the balancing loop tries again in a moment
+            logger.warning("lease.loop_error step=balance_once error=%s", error)
         self._tasks = [
             asyncio.create_task(self._loop(self.balance_once, self._timing.acquire_interval), name="lease-balance"),
             asyncio.create_task(self._renew_loop(), name="lease-renew"),
@@ -165,6 +169,7 @@ class PartitionManager:
     async def balance_once(self) -> None:
         """One round: acquire free partitions up to our share, or hand one over if we hold too many."""
         leases, live_workers = await self._leases.list_with_workers()
+        await self._recreate_missing(leases)
         workers = set(live_workers) | {self._owner}
         await self._drop_leases_owned_elsewhere(leases)
         share = math.ceil(len(leases) / len(workers))
@@ -183,6 +188,14 @@ class PartitionManager:
                     self._owned[acquired.partition_id] = acquired
                     logger.info("lease.acquired partition=%s owner=%s", acquired.partition_id, self._owner)
                     await self._on_acquired(acquired.partition_id)
+
+    async def _recreate_missing(self, leases: list[PartitionLease]) -> None:
+        """A partition whose lease blob is gone (deleted, or lost by storage) could never be owned again."""
+        listed = {lease.partition_id for lease in leases}
+        for partition_id in self._partition_ids:
+            if partition_id not in listed:
+                logger.warning("lease.recreated partition=%s: its lease blob was missing", partition_id)
+                await self._leases.create(partition_id)
 
     def _recently_handed_over(self, lease: PartitionLease) -> bool:
         """Leave a partition we just handed over to the worker it was meant for, for two rounds."""

@@ -68,6 +68,8 @@ class Repair:
     instance_id: str
     missing: list[str] = field(default_factory=list)
     messages: list[OutboundMessage] = field(default_factory=list)
+    finished: OrchestrationState | None = None
+    """History says the instance finished, but its Instances row still says otherwise: the row is rewritten."""
     recheck_at: datetime | None = None
     """When something in flight falls due, if nothing was missing now."""
 
@@ -108,7 +110,7 @@ class StuckInstanceRepair:
             if running is None:
                 running = await self._running_anywhere()
             repair = await self.check(record.instance_id, record=record, running=running)
-            if repair.messages:
+            if repair.missing:
                 if send:
                     await self.send(repair)
                 repairs.append(repair)
@@ -159,11 +161,23 @@ class StuckInstanceRepair:
             await self._check_start(repair, record, now)
         elif state.status == OrchestrationStatus.Running:
             await self._check_in_flight(repair, state, running, now)
+        elif state.status.is_terminal and record is not None and record.runtime_status.is_running:
+            repair.missing.append(f"its Instances row ({state.status.name} in history)")
+            repair.finished = state
         return repair
 
     async def send(self, repair: Repair) -> None:
+        """Send what was missing (and bring a finished instance's row in line with its history)."""
         for message in repair.messages:
             await message.queue.send(message.data, visibility_delay=message.visibility_delay)
+        if repair.finished is not None:
+            await self._hub.instances.update(
+                repair.instance_id,
+                runtime_status=repair.finished.status,
+                output=repair.finished.output,
+                completed_time=self._clock(),
+                last_updated_time=self._clock(),
+            )
         logger.warning("instance.repaired instance=%s sent=%s", repair.instance_id, "; ".join(repair.missing))
 
     async def _check_start(self, repair: Repair, record: InstanceRecord | None, now: datetime) -> None:

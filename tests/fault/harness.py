@@ -18,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from typing import Any
 
 from durable_azure.azure_storage import TaskHub
 from durable_azure.client import DurableOrchestrationClient
+from durable_azure.errors import WaitTimeoutError
 from durable_azure.history import (
     ExecutionCompleted,
     ExecutionStarted,
@@ -148,6 +150,11 @@ class Mix:
     event_waiters: int = 50
     timers: int = 48
     parents: int = 40
+    pause: float = 0.0
+    """Seconds each activity takes."""
+    steps: int = 3
+    """Activities per sequence."""
+    timer_seconds: int = 2
 
     @property
     def total(self) -> int:
@@ -157,41 +164,50 @@ class Mix:
 async def start_workload(client: DurableOrchestrationClient, mix: Mix, prefix: str) -> list[Expected]:
     expected: list[Expected] = []
     for n in range(mix.sequences):
-        expected.append(Expected(f"{prefix}-seq-{n}", [f"Hello s{n}-{step}!" for step in range(3)]))
-        await client.start_new("sequence", expected[-1].instance_id, f"s{n}")
+        expected.append(Expected(f"{prefix}-seq-{n}", [f"Hello s{n}-{step}!" for step in range(mix.steps)]))
+        await client.start_new("sequence", expected[-1].instance_id, [f"s{n}", mix.pause, mix.steps])
     for n in range(mix.fan_outs):
         expected.append(Expected(f"{prefix}-fan-{n}", sum(2 * v for v in range(mix.fan_out_width))))
-        await client.start_new("fan_out", expected[-1].instance_id, mix.fan_out_width)
+        await client.start_new("fan_out", expected[-1].instance_id, [mix.fan_out_width, mix.pause])
     for n in range(mix.event_waiters):
         expected.append(Expected(f"{prefix}-events-{n}", n + 1000, events=[n, 1000]))
         await client.start_new("two_events", expected[-1].instance_id)
     for n in range(mix.timers):
         expected.append(Expected(f"{prefix}-timer-{n}", "Hello after the timer!"))
-        await client.start_new("timer_then_hello", expected[-1].instance_id, 2)
+        await client.start_new("timer_then_hello", expected[-1].instance_id, mix.timer_seconds)
     for n in range(mix.parents):
-        expected.append(Expected(f"{prefix}-parent-{n}", {"child": [f"Hello p{n}-{step}!" for step in range(3)]}))
-        await client.start_new("parent_of_sequence", expected[-1].instance_id, f"p{n}")
+        child = [f"Hello p{n}-{step}!" for step in range(mix.steps)]
+        expected.append(Expected(f"{prefix}-parent-{n}", {"child": child}))
+        await client.start_new("parent_of_sequence", expected[-1].instance_id, [f"p{n}", mix.pause, mix.steps])
     return expected
 
 
-async def raise_events(client: DurableOrchestrationClient, expected: list[Expected]) -> None:
-    """Each event waiter gets its two events once it runs (raise_event refuses an instance not started yet)."""
+async def raise_events(
+    client: DurableOrchestrationClient, expected: list[Expected], which: slice = slice(None), timeout: float = 240
+) -> None:
+    """Each event waiter gets its events (`which` of them) once it runs: raise_event refuses one not started yet."""
+    deadline = time.monotonic() + timeout
     for item in expected:
-        for value in item.events:
-            while True:
+        for value in item.events[which]:
+            while time.monotonic() < deadline:
                 status = await client.get_status(item.instance_id)
                 if status is not None and status.runtime_status == OrchestrationRuntimeStatus.Running:
+                    await client.raise_event(item.instance_id, "Add", value)
                     break
                 await asyncio.sleep(0.2)
-            await client.raise_event(item.instance_id, "Add", value)
 
 
 async def wait_for_all(client: DurableOrchestrationClient, expected: list[Expected], timeout: float) -> list[Any]:
+    """Every instance's final status; one still unfinished at the deadline comes back as it is then."""
+    deadline = time.monotonic() + timeout
     slots = asyncio.Semaphore(20)
 
     async def wait(item: Expected) -> Any:
         async with slots:
-            return await client.wait_for_completion(item.instance_id, timeout=timeout)
+            try:
+                return await client.wait_for_completion(item.instance_id, timeout=max(1.0, deadline - time.monotonic()))
+            except WaitTimeoutError:
+                return await client.get_status(item.instance_id)
 
     return list(await asyncio.gather(*(wait(item) for item in expected)))
 
@@ -232,7 +248,25 @@ async def check_outcomes(hub: TaskHub, expected: list[Expected], statuses: list[
     """Wrong outputs and inconsistent histories, one line each."""
     problems: list[str] = []
     for item, status in zip(expected, statuses, strict=True):
+        if status is None:
+            problems.append(f"{item.instance_id}: no such instance")
+            continue
         if status.runtime_status != OrchestrationRuntimeStatus.Completed or status.output != item.output:
             problems.append(f"{item.instance_id}: {status.runtime_status} {status.output!r} != {item.output!r}")
+            continue
         problems += history_problems(item.instance_id, (await hub.history.load(item.instance_id)).events)
     return problems
+
+
+AZURITE_DATABASES = ("__azurite_db_blob__.json", "__azurite_db_queue__.json", "__azurite_db_table__.json")
+
+
+async def wait_until_saved(location: Path, since: float, timeout: float = 20.0) -> None:
+    """Until Azurite has saved its databases after `since` (a `time.time()`): what came before survives a kill."""
+    deadline = time.monotonic() + timeout
+    paths = [location / name for name in AZURITE_DATABASES]
+    while time.monotonic() < deadline:
+        if all(path.exists() and path.stat().st_mtime > since for path in paths):
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"Azurite did not save {', '.join(AZURITE_DATABASES)} within {timeout:g} s")

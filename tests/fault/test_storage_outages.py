@@ -4,11 +4,15 @@ Each test has an Azurite of its own, on its own data folder, with two worker
 processes on it. While work is in flight the emulator stops (SIGTERM: it saves
 its data) for 10 s, or dies (SIGKILL: the last ~5 s of acknowledged writes are
 lost, as a storage-account failover can lose them), then comes back on the
-same ports and data. Every worker must keep running and every instance must
-complete with the right output and a consistent history. After the kill,
-that takes the repair sweep: messages whose sends were lost, and
-histories that lost episodes whose messages were consumed, leave work in
-flight that nothing would complete.
+same ports and data. Before the kill, the test waits until Azurite has saved
+the instances' creation: an instance whose every trace storage lost (its row
+and its start message) cannot be completed by anyone, so the crash is staged
+mid-run, after the starts, while activities, timers and events are in
+flight. Every worker must keep running and every instance must complete with
+the right output and a consistent history. After the kill, that takes the
+repair sweep: messages whose sends were lost, and histories that lost
+episodes whose messages were consumed, leave work in flight that nothing
+would complete.
 """
 
 from __future__ import annotations
@@ -31,9 +35,12 @@ from tests.fault.harness import (
     running_workers,
     start_workload,
     wait_for_all,
+    wait_until_saved,
 )
 
-MIX = Mix(sequences=40, fan_outs=1, fan_out_width=60, event_waiters=30, timers=30, parents=30)
+MIX = Mix(
+    sequences=40, fan_outs=1, fan_out_width=60, event_waiters=30, timers=30, parents=30, pause=0.5, timer_seconds=8
+)
 
 
 async def _run_through(tmp_path: Path, azurite: Azurite, interrupt: str) -> dict[str, int]:
@@ -44,18 +51,24 @@ async def _run_through(tmp_path: Path, azurite: Azurite, interrupt: str) -> dict
     async with StorageAccount.from_connection_string(connection_string) as account:
         hub = TaskHub(account, hub_name, partition_count=4)
         await hub.create_if_not_exists()
-        await asyncio.sleep(6)  # the hub's creation is saved before anything is lost
         with running_workers(app_dir, connection_string, tmp_path, count=2) as workers:
             async with DurableOrchestrationClient(hub) as client:
+                began = time.monotonic()
                 expected = await start_workload(client, MIX, interrupt)
-                await asyncio.sleep(2)  # work in flight everywhere
+                await wait_until_saved(azurite.location, since=time.time())
+                await asyncio.sleep(1.0)  # work goes on; the writes since Azurite's last save will be lost
                 stopped = time.monotonic()
-                azurite.kill() if interrupt == "killed" else azurite.stop()
+                if interrupt == "killed":
+                    azurite.kill()
+                else:
+                    azurite.stop()
                 await asyncio.sleep(10)
                 azurite.start()
-                print(f"\nstorage {interrupt} for {time.monotonic() - stopped:.1f} s")
+                print(
+                    f"\nstorage {interrupt} {stopped - began:.1f} s into the run, for {time.monotonic() - stopped:.1f} s"
+                )
                 await raise_events(client, expected)
-                statuses = await wait_for_all(client, expected, timeout=600)
+                statuses = await wait_for_all(client, expected, timeout=240)
             assert workers.are_running(), workers.log_tail()
         problems = await check_outcomes(hub, expected, statuses)
         assert problems == [], "\n".join(problems[:20]) + workers.log_tail()

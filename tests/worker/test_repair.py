@@ -205,3 +205,16 @@ async def test_finished_and_suspended_instances_are_not_swept(task_hub: TaskHub,
     await write_instance(task_hub, "x", "e", events, status)
     repair = StuckInstanceRepair(task_hub, after=timedelta(minutes=5), clock=lambda: datetime.now(UTC))
     assert await repair.sweep() == []
+
+
+async def test_a_finished_history_behind_a_running_row_gets_its_row_fixed(task_hub: TaskHub) -> None:
+    events = [
+        *started("done", "d1", "approval"),
+        ExecutionCompleted(orchestration_status=OrchestrationStatus.Completed, result='"yes"', timestamp=LONG_AGO),
+    ]
+    await write_instance(task_hub, "done", "d1", events, OrchestrationStatus.Running)  # the row's last write was lost
+    repair = StuckInstanceRepair(task_hub, after=timedelta(minutes=5), clock=lambda: datetime.now(UTC))
+    [fixed] = await repair.sweep()
+    assert fixed.missing == ["its Instances row (Completed in history)"] and fixed.messages == []
+    record = await task_hub.instances.get("done")
+    assert record is not None and (record.runtime_status, record.output) == (OrchestrationStatus.Completed, '"yes"')

@@ -19,17 +19,20 @@ def slow_sequence(context):
 
 @app.orchestration_trigger(context_name="context")
 def sequence(context):
-    name = context.get_input()
+    """Input: a name, or [name, seconds each activity takes, how many activities (default 3)]."""
+    request = context.get_input() if isinstance(context.get_input(), list) else [context.get_input()]
+    name, pause, steps = [*request, 0, 3][:3] if len(request) == 1 else [*request, 3][:3]
     greetings = []
-    for step in range(3):
-        greetings.append((yield context.call_activity("hello", f"{name}-{step}")))
+    for step in range(steps):
+        greetings.append((yield context.call_activity("hello", [f"{name}-{step}", pause])))
     return greetings
 
 
 @app.orchestration_trigger(context_name="context")
 def fan_out(context):
-    count = context.get_input()
-    results = yield context.task_all([context.call_activity("double", n) for n in range(count)])
+    """Input: [how many activities, seconds each takes]."""
+    count, pause = context.get_input()
+    results = yield context.task_all([context.call_activity("double", [n, pause]) for n in range(count)])
     return sum(results)
 
 
@@ -58,11 +61,15 @@ def slow_hello(name: str) -> str:
     return f"Hello {name}!"
 
 
-@app.activity_trigger(input_name="name")
-def hello(name: str) -> str:
+@app.activity_trigger(input_name="request")
+def hello(request) -> str:
+    name, pause = request if isinstance(request, list) else (request, 0)
+    time.sleep(pause)
     return f"Hello {name}!"
 
 
-@app.activity_trigger(input_name="value")
-def double(value: int) -> int:
+@app.activity_trigger(input_name="request")
+def double(request) -> int:
+    value, pause = request
+    time.sleep(pause)
     return value * 2
