@@ -68,8 +68,8 @@ class Repair:
     instance_id: str
     missing: list[str] = field(default_factory=list)
     messages: list[OutboundMessage] = field(default_factory=list)
-    finished: OrchestrationState | None = None
-    """History says the instance finished, but its Instances row still says otherwise: the row is rewritten."""
+    fixed_row: OrchestrationState | None = None
+    """History says the instance started or finished, and its Instances row lags behind: the row is rewritten."""
     recheck_at: datetime | None = None
     """When something in flight falls due, if nothing was missing now."""
 
@@ -161,23 +161,21 @@ class StuckInstanceRepair:
             await self._check_start(repair, record, now)
         elif state.status == OrchestrationStatus.Running:
             await self._check_in_flight(repair, state, running, now)
-        elif state.status.is_terminal and record is not None and record.runtime_status.is_running:
+        if record is not None and _row_lags_behind(record, state):
             repair.missing.append(f"its Instances row ({state.status.name} in history)")
-            repair.finished = state
+            repair.fixed_row = state
         return repair
 
     async def send(self, repair: Repair) -> None:
         """Send what was missing (and bring a finished instance's row in line with its history)."""
         for message in repair.messages:
             await message.queue.send(message.data, visibility_delay=message.visibility_delay)
-        if repair.finished is not None:
-            await self._hub.instances.update(
-                repair.instance_id,
-                runtime_status=repair.finished.status,
-                output=repair.finished.output,
-                completed_time=self._clock(),
-                last_updated_time=self._clock(),
-            )
+        if repair.fixed_row is not None:
+            state = repair.fixed_row
+            columns: dict[str, object] = {"runtime_status": state.status, "last_updated_time": self._clock()}
+            if state.status.is_terminal:
+                columns.update(output=state.output, completed_time=self._clock())
+            await self._hub.instances.update(repair.instance_id, **columns)
         logger.warning("instance.repaired instance=%s sent=%s", repair.instance_id, "; ".join(repair.missing))
 
     async def _check_start(self, repair: Repair, record: InstanceRecord | None, now: datetime) -> None:
@@ -294,6 +292,13 @@ class StuckInstanceRepair:
     ) -> None:
         repair.missing.append(label)
         repair.messages.append(OutboundMessage(queue, MessageData(event=event, instance=instance, sender=instance)))
+
+
+def _row_lags_behind(record: InstanceRecord, state: OrchestrationState) -> bool:
+    """The row still says Pending (or running) while history says the instance started (or finished)."""
+    if state.status == OrchestrationStatus.Pending or record.runtime_status == state.status:
+        return False
+    return state.status.is_terminal or record.runtime_status == OrchestrationStatus.Pending
 
 
 def _is_in_flight(state: OrchestrationState, event: object) -> bool:

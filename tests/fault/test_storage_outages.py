@@ -64,9 +64,8 @@ async def _run_through(tmp_path: Path, azurite: Azurite, interrupt: str) -> dict
                     azurite.stop()
                 await asyncio.sleep(10)
                 azurite.start()
-                print(
-                    f"\nstorage {interrupt} {stopped - began:.1f} s into the run, for {time.monotonic() - stopped:.1f} s"
-                )
+                outage = time.monotonic() - stopped
+                print(f"\nstorage {interrupt} {stopped - began:.1f} s into the run, for {outage:.1f} s")
                 await raise_events(client, expected)
                 statuses = await wait_for_all(client, expected, timeout=240)
             assert workers.are_running(), workers.log_tail()
