@@ -69,7 +69,9 @@ class Repair:
     missing: list[str] = field(default_factory=list)
     messages: list[OutboundMessage] = field(default_factory=list)
     fixed_row: OrchestrationState | None = None
-    """History says the instance started or finished, and its Instances row lags behind: the row is rewritten."""
+    """History says the instance started or finished, and its Instances row lags behind (or is gone): rewritten."""
+    children: list[Repair] = field(default_factory=list)
+    """Running sub-orchestrations' own repairs: a child whose row storage lost is found only through its parent."""
     recheck_at: datetime | None = None
     """When something in flight falls due, if nothing was missing now."""
 
@@ -161,21 +163,19 @@ class StuckInstanceRepair:
             await self._check_start(repair, record, now)
         elif state.status == OrchestrationStatus.Running:
             await self._check_in_flight(repair, state, running, now)
-        if record is not None and _row_lags_behind(record, state):
+        if _row_lags_behind(record, state):
             repair.missing.append(f"its Instances row ({state.status.name} in history)")
             repair.fixed_row = state
         return repair
 
     async def send(self, repair: Repair) -> None:
-        """Send what was missing (and bring a finished instance's row in line with its history)."""
+        """Send what was missing, bring a lagging row in line with history, and do the same for the children."""
         for message in repair.messages:
             await message.queue.send(message.data, visibility_delay=message.visibility_delay)
         if repair.fixed_row is not None:
-            state = repair.fixed_row
-            columns: dict[str, object] = {"runtime_status": state.status, "last_updated_time": self._clock()}
-            if state.status.is_terminal:
-                columns.update(output=state.output, completed_time=self._clock())
-            await self._hub.instances.update(repair.instance_id, **columns)
+            await self._hub.instances.update(repair.instance_id, **_row_columns(repair.fixed_row, self._clock()))
+        for child in repair.children:
+            await self.send(child)
         logger.warning("instance.repaired instance=%s sent=%s", repair.instance_id, "; ".join(repair.missing))
 
     async def _check_start(self, repair: Repair, record: InstanceRecord | None, now: datetime) -> None:
@@ -228,7 +228,7 @@ class StuckInstanceRepair:
                     repair, f"timer {event.event_id}", instance, fired, self._hub.control_queue_for(repair.instance_id)
                 )
             elif isinstance(event, SubOrchestrationInstanceCreated):
-                await self._repair_child(repair, instance, state, event, now)
+                await self._repair_child(repair, instance, state, event, running, now)
 
     def _repair_activity(
         self,
@@ -252,6 +252,7 @@ class StuckInstanceRepair:
         instance: OrchestrationInstance,
         state: OrchestrationState,
         event: SubOrchestrationInstanceCreated,
+        running: set[RunningActivity],
         now: datetime,
     ) -> None:
         parent_started = next(e for e in state.events if isinstance(e, ExecutionStarted))
@@ -283,7 +284,11 @@ class StuckInstanceRepair:
             )
             label = f"outcome of sub-orchestration {event.instance_id} ({child.status.name})"
             self._add(repair, label, instance, outcome, self._hub.control_queue_for(repair.instance_id))
-        else:  # running: its own repair looks after it
+        else:  # running: checked as well, in case storage lost its row and no sweep would ever find it
+            nested = await self.check(event.instance_id, running=running)
+            if nested.missing:
+                repair.missing.append(f"sub-orchestration {event.instance_id}: " + "; ".join(nested.missing))
+                repair.children.append(nested)
             repair.recheck_at = min(repair.recheck_at or now + self._after, now + self._after)
 
     @staticmethod
@@ -294,11 +299,30 @@ class StuckInstanceRepair:
         repair.messages.append(OutboundMessage(queue, MessageData(event=event, instance=instance, sender=instance)))
 
 
-def _row_lags_behind(record: InstanceRecord, state: OrchestrationState) -> bool:
-    """The row still says Pending (or running) while history says the instance started (or finished)."""
-    if state.status == OrchestrationStatus.Pending or record.runtime_status == state.status:
+def _row_lags_behind(record: InstanceRecord | None, state: OrchestrationState) -> bool:
+    """The row is gone, or still says Pending (or running) while history says the instance started (or finished)."""
+    if state.status == OrchestrationStatus.Pending:
+        return False
+    if record is None:
+        return True
+    if record.runtime_status == state.status:
         return False
     return state.status.is_terminal or record.runtime_status == OrchestrationStatus.Pending
+
+
+def _row_columns(state: OrchestrationState, now: datetime) -> dict[str, object]:
+    """The Instances row as history tells it (all of it: the row may be gone)."""
+    columns: dict[str, object] = {
+        "name": state.name,
+        "runtime_status": state.status,
+        "execution_id": state.execution_id,
+        "input": state.input,
+        "created_time": state.created_time,
+        "last_updated_time": now,
+    }
+    if state.status.is_terminal:
+        columns.update(output=state.output, completed_time=now)
+    return columns
 
 
 def _is_in_flight(state: OrchestrationState, event: object) -> bool:

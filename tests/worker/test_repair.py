@@ -218,3 +218,29 @@ async def test_a_finished_history_behind_a_running_row_gets_its_row_fixed(task_h
     assert fixed.missing == ["its Instances row (Completed in history)"] and fixed.messages == []
     record = await task_hub.instances.get("done")
     assert record is not None and (record.runtime_status, record.output) == (OrchestrationStatus.Completed, '"yes"')
+
+
+async def test_a_running_child_whose_row_was_lost_is_repaired_through_its_parent(task_hub: TaskHub) -> None:
+    parent = [
+        *started("mother", "m1", "parent"),
+        SubOrchestrationInstanceCreated(event_id=0, instance_id="orphan", name="hello_sequence", timestamp=LONG_AGO),
+    ]
+    await write_instance(task_hub, "mother", "m1", parent, OrchestrationStatus.Running)
+    child_execution = repair_child_execution("m1", 0)
+    child = [
+        *started("orphan", child_execution, "hello_sequence"),
+        TaskScheduled(event_id=0, name="say_hello", input='"Tokyo"', timestamp=LONG_AGO),
+    ]
+    await task_hub.history.append("orphan", execution_id=child_execution, start_index=0, events=child, etag=None)
+    repair = StuckInstanceRepair(task_hub, after=timedelta(minutes=5), clock=lambda: datetime.now(UTC))
+    [found] = await repair.sweep()  # the child has no row: only its parent leads to it
+    assert found.missing == [
+        "sub-orchestration orphan: activity say_hello (task 0); its Instances row (Running in history)"
+    ]
+    [work_item] = found.children[0].messages
+    assert work_item.queue is task_hub.work_item_queue and work_item.data.instance.instance_id == "orphan"
+    record = await task_hub.instances.get("orphan")
+    assert record is not None and (record.name, record.runtime_status) == (
+        "hello_sequence",
+        OrchestrationStatus.Running,
+    )
