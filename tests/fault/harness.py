@@ -253,8 +253,23 @@ async def check_outcomes(hub: TaskHub, expected: list[Expected], statuses: list[
         if status.runtime_status != OrchestrationRuntimeStatus.Completed or status.output != item.output:
             problems.append(f"{item.instance_id}: {status.runtime_status} {status.output!r} != {item.output!r}")
             continue
-        problems += history_problems(item.instance_id, (await hub.history.load(item.instance_id)).events)
+        found = history_problems(item.instance_id, (await hub.history.load(item.instance_id)).events)
+        if found:
+            found.append(await _stored_rows(hub, item.instance_id))
+        problems += found
     return problems
+
+
+async def _stored_rows(hub: TaskHub, instance_id: str) -> str:
+    """The instance's History rows as stored: key, execution, event type (what a wrong history looks like)."""
+    from durable_azure.azure_storage import escape_key
+
+    rows = hub.account.tables.query(hub.names.history_table, f"PartitionKey eq '{escape_key(instance_id)}'")
+    described = [
+        f"{row['RowKey'][-3:]}:{str(row.get('ExecutionId'))[:6]}:{row.get('EventType')}:{row.get('EventId')}"
+        for row in [row async for row in rows]
+    ]
+    return f"  stored rows of {instance_id}: " + ", ".join(described)
 
 
 AZURITE_DATABASES = ("__azurite_db_blob__.json", "__azurite_db_queue__.json", "__azurite_db_table__.json")
