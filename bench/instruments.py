@@ -46,11 +46,16 @@ class BenchTimeoutError(RuntimeError):
 
 
 class CompletionWatcher:
-    """Learns instance status changes from the worker's own Instances-table writes."""
+    """Learns instance status changes from the worker's own Instances-table writes.
+
+    A wait registers the instances it still misses; each write checks only the
+    waits that miss that instance, so waiting for 10,000 instances (W8) costs
+    one set lookup per write instead of a rescan of all of them.
+    """
 
     def __init__(self, hub: TaskHub) -> None:
         self._statuses: dict[str, OrchestrationStatus] = {}
-        self._changed = asyncio.Event()
+        self._waits: list[_Wait] = []
         original = hub.instances.update
 
         async def update(instance_id: str, **columns: Any) -> None:
@@ -58,7 +63,8 @@ class CompletionWatcher:
             status = columns.get("runtime_status")
             if status is not None:
                 self._statuses[instance_id] = status
-                self._changed.set()
+                for wait in self._waits:
+                    wait.observe(instance_id, status)
 
         hub.instances.update = update  # an instance attribute: this hub only
 
@@ -67,24 +73,44 @@ class CompletionWatcher:
 
     async def wait_terminal(self, instance_ids: Iterable[str], timeout: float) -> None:
         """Until every instance has a terminal status; raises BenchTimeoutError after `timeout` seconds."""
-        await self._wait(list(instance_ids), lambda status: status.is_terminal, timeout)
+        await self._wait(instance_ids, lambda status: status.is_terminal, timeout)
 
-    async def wait_running(self, instance_id: str, timeout: float) -> None:
-        """Until the instance's first episode committed (it is Running and waiting for something)."""
-        await self._wait([instance_id], lambda status: status == OrchestrationStatus.Running, timeout)
+    async def wait_running(self, instance_ids: Iterable[str], timeout: float) -> None:
+        """Until each instance's first episode committed (it is Running and waiting for something)."""
+        await self._wait(instance_ids, lambda status: status == OrchestrationStatus.Running, timeout)
 
-    async def _wait(self, instance_ids: list[str], accept: Any, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            missing = [i for i in instance_ids if (s := self._statuses.get(i)) is None or not accept(s)]
-            if not missing:
-                return
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise BenchTimeoutError(f"{len(missing)} instance(s) not done after {timeout:g} s, e.g. {missing[0]}")
-            self._changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 1.0))
+    async def _wait(
+        self, instance_ids: Iterable[str], accept: Callable[[OrchestrationStatus], bool], timeout: float
+    ) -> None:
+        missing = {i for i in instance_ids if (s := self._statuses.get(i)) is None or not accept(s)}
+        if not missing:
+            return
+        wait = _Wait(missing=missing, accept=accept)
+        self._waits.append(wait)
+        try:
+            async with asyncio.timeout(timeout):
+                await wait.done.wait()
+        except TimeoutError:
+            example = next(iter(wait.missing))
+            message = f"{len(wait.missing)} instance(s) not done after {timeout:g} s, e.g. {example}"
+            raise BenchTimeoutError(message) from None
+        finally:
+            self._waits.remove(wait)
+
+
+@dataclass(slots=True, kw_only=True)
+class _Wait:
+    """One caller of `CompletionWatcher._wait`: the instances it still misses."""
+
+    missing: set[str]
+    accept: Callable[[OrchestrationStatus], bool]
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def observe(self, instance_id: str, status: OrchestrationStatus) -> None:
+        if instance_id in self.missing and self.accept(status):
+            self.missing.discard(instance_id)
+            if not self.missing:
+                self.done.set()
 
 
 @dataclass(slots=True)

@@ -23,6 +23,7 @@ from bench.sizes import Sizes
 from bench.stats import median, median_counts, ratio
 from bench.workloads import Measurement, w1_latency, w1_throughput, w2_fan_out, w3_event_latency, w3_event_throughput
 from bench.workloads_long import w4_long_history, w5_idle
+from bench.workloads_waiting import w8_waiting_instances
 
 Workload = Callable[[str, EngineTimer, Sizes], Awaitable[Measurement]]
 
@@ -97,6 +98,16 @@ SPECS = (
         function=w5_idle,
         headline="idle_requests_per_minute",
         throughput=False,
+        repeated=False,
+    ),
+    # One run, no warm-up: starting 10,000 instances takes one to two minutes on Azurite, and its figures are
+    # memory and counts more than a rate.
+    Spec(
+        key="W8",
+        title="instances waiting on an event",
+        function=w8_waiting_instances,
+        headline="running_per_second",
+        throughput=True,
         repeated=False,
     ),
 )

@@ -20,6 +20,11 @@ class Sizes:
     w3_events: int = 300
     w4_activities: int = 1000
     w5_idle_seconds: float = 300.0
+    # W8: instances started and left waiting on an event; events then raised to some of them (half reloaded
+    # from history), and a tracemalloc-traced sample of further instances for the per-instance breakdown.
+    w8_instances: int = 10_000
+    w8_events: int = 100
+    w8_memory_sample: int = 200
     bound_requests: int = 800
     bound_concurrencies: tuple[int, ...] = (16, 64)
     # Generous ceilings that only stop a hung run; never part of any figure.
@@ -53,6 +58,9 @@ QUICK = Sizes(
     w3_events=60,
     w4_activities=150,
     w5_idle_seconds=20.0,
+    w8_instances=500,
+    w8_events=20,
+    w8_memory_sample=100,
     bound_requests=250,
     run_timeout_seconds=120.0,
 )
@@ -68,6 +76,9 @@ TINY = Sizes(
     w3_events=5,
     w4_activities=10,
     w5_idle_seconds=2.0,
+    w8_instances=20,
+    w8_events=4,
+    w8_memory_sample=10,
     bound_requests=60,
     run_timeout_seconds=60.0,
 )

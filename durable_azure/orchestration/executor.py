@@ -84,7 +84,8 @@ class OrchestrationExecutor:
     """Replays an instance and keeps its generator alive between episodes (so a cached instance never replays again)."""
 
     def __init__(self, orchestrators: Mapping[str, Callable[..., Any]]) -> None:
-        self._orchestrators = dict(orchestrators)
+        # Shared, not copied: a cached instance keeps its executor, and a copy per instance grows with the app.
+        self._orchestrators = orchestrators
         self._state = OrchestrationState()
         self._has_executed = False
         self._clock = datetime(1, 1, 1, tzinfo=UTC)
@@ -96,29 +97,6 @@ class OrchestrationExecutor:
         self._is_suspended = False
         self._deferred: list[HistoryEvent] = []
         self._early_events: list[EventRaised] = []
-        self._handlers: dict[type[HistoryEvent], Callable[[Any], None]] = {
-            ExecutionStarted: self._apply_execution_started,
-            ExecutionCompleted: self._apply_execution_completed,
-            ContinueAsNew: self._apply_execution_completed,
-            ExecutionTerminated: self._apply_execution_terminated,
-            ExecutionSuspended: self._apply_execution_suspended,
-            ExecutionResumed: self._apply_execution_resumed,
-            OrchestratorStarted: self._apply_orchestrator_started,
-            TaskScheduled: self._apply_scheduling_event,
-            TimerCreated: self._apply_scheduling_event,
-            SubOrchestrationInstanceCreated: self._apply_scheduling_event,
-            EventSent: self._apply_scheduling_event,
-            TaskCompleted: self._apply_task_completed,
-            SubOrchestrationInstanceCompleted: self._apply_task_completed,
-            TaskFailed: self._apply_task_failed,
-            SubOrchestrationInstanceFailed: self._apply_task_failed,
-            TimerFired: self._apply_timer_fired,
-            EventRaised: self._apply_event_raised,
-            OrchestratorCompleted: self._apply_marker,
-            GenericEvent: self._apply_marker,
-            HistoryState: self._apply_marker,
-            ExecutionRewound: self._apply_marker,
-        }
 
     def execute(self, history: Sequence[HistoryEvent], new_events: Sequence[HistoryEvent]) -> ExecutionResult:
         """First call: replay `history` (is_replaying True) then apply `new_events` (is_replaying False).
@@ -162,7 +140,7 @@ class OrchestrationExecutor:
     # -- dispatch --
 
     def _apply(self, event: HistoryEvent) -> None:
-        if type(event) not in self._handlers:
+        if type(event) not in _HANDLERS:
             raise OrchestrationError(f"unknown history event kind {type(event).__name__}")
         self._state.append(event)
         self._process(event)
@@ -183,7 +161,7 @@ class OrchestrationExecutor:
 
     def _run_handler(self, event: HistoryEvent) -> None:
         try:
-            self._handlers[type(event)](event)
+            _HANDLERS[type(event)](self, event)
         except NonDeterminismError as error:
             self._fail(error)
 
@@ -394,3 +372,30 @@ class OrchestrationExecutor:
             custom_status=self._runtime.custom_status_text if self._runtime else None,
             is_done=outcome is not None,
         )
+
+
+# One table for all executors, not bound methods per instance: a cached instance keeps its executor,
+# and 21 bound methods in a dict of its own cost about 2 KB per instance, more than its history usually does.
+_HANDLERS: dict[type[HistoryEvent], Callable[[OrchestrationExecutor, Any], None]] = {
+    ExecutionStarted: OrchestrationExecutor._apply_execution_started,
+    ExecutionCompleted: OrchestrationExecutor._apply_execution_completed,
+    ContinueAsNew: OrchestrationExecutor._apply_execution_completed,
+    ExecutionTerminated: OrchestrationExecutor._apply_execution_terminated,
+    ExecutionSuspended: OrchestrationExecutor._apply_execution_suspended,
+    ExecutionResumed: OrchestrationExecutor._apply_execution_resumed,
+    OrchestratorStarted: OrchestrationExecutor._apply_orchestrator_started,
+    TaskScheduled: OrchestrationExecutor._apply_scheduling_event,
+    TimerCreated: OrchestrationExecutor._apply_scheduling_event,
+    SubOrchestrationInstanceCreated: OrchestrationExecutor._apply_scheduling_event,
+    EventSent: OrchestrationExecutor._apply_scheduling_event,
+    TaskCompleted: OrchestrationExecutor._apply_task_completed,
+    SubOrchestrationInstanceCompleted: OrchestrationExecutor._apply_task_completed,
+    TaskFailed: OrchestrationExecutor._apply_task_failed,
+    SubOrchestrationInstanceFailed: OrchestrationExecutor._apply_task_failed,
+    TimerFired: OrchestrationExecutor._apply_timer_fired,
+    EventRaised: OrchestrationExecutor._apply_event_raised,
+    OrchestratorCompleted: OrchestrationExecutor._apply_marker,
+    GenericEvent: OrchestrationExecutor._apply_marker,
+    HistoryState: OrchestrationExecutor._apply_marker,
+    ExecutionRewound: OrchestrationExecutor._apply_marker,
+}

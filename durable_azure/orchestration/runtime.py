@@ -40,7 +40,9 @@ class ExecutionRuntime(OrchestrationRuntime):
         self._next_task_id = 0
         self._pending: dict[int, SchedulingAction] = {}
         self._open: dict[int, CompletableTask[Any]] = {}
-        self._waiters: dict[str, deque[ExternalEventTask]] = {}
+        # Waiters in a list (a name rarely has more than one), not a deque: an instance waiting on an event
+        # is often cached for a long time, and an empty deque alone costs 600 bytes. Empty entries are removed.
+        self._waiters: dict[str, list[ExternalEventTask]] = {}
         self._buffered: dict[str, deque[tuple[int, EventRaised]]] = {}
         self._arrivals = 0
         self._continue_as_new_input: str | None = None
@@ -104,9 +106,11 @@ class ExecutionRuntime(OrchestrationRuntime):
         buffered = self._buffered.get(key)
         if buffered:
             _, event = buffered.popleft()
+            if not buffered:
+                del self._buffered[key]
             _resolve(task, event.input)
         else:
-            self._waiters.setdefault(key, deque()).append(task)
+            self._waiters.setdefault(key, []).append(task)
 
     def continue_as_new(self, input_text: str | None) -> None:
         self._will_continue_as_new = True
@@ -145,7 +149,10 @@ class ExecutionRuntime(OrchestrationRuntime):
         key = event.name.casefold()
         waiters = self._waiters.get(key)
         if waiters:
-            _resolve(waiters.popleft(), event.input)
+            waiter = waiters.pop(0)
+            if not waiters:
+                del self._waiters[key]
+            _resolve(waiter, event.input)
             return
         self._arrivals += 1
         self._buffered.setdefault(key, deque()).append((self._arrivals, event))

@@ -30,6 +30,24 @@ WORKLOAD_FIELDS = {
 
 DEPTH_FIELDS = {"standing_messages", "mix_requests_per_second", "bound_units_per_second", "fraction"}
 
+WAITING_FIELDS = {
+    "starts_per_second",
+    "running_per_second",
+    "rss_before_mb",
+    "rss_after_mb",
+    "rss_growth_bytes_per_instance",
+    "cache_entries",
+    "cache_events",
+    "cache_estimated_mb",
+    "cached_instance_bytes",
+    "history_bytes_per_instance",
+    "beyond_history_bytes_per_instance",
+    "event_ms_cached",
+    "event_ms_reloaded",
+    "requests_per_event_cached",
+    "requests_per_event_reloaded",
+}
+
 
 async def test_every_workload_reports_every_field(tmp_path):
     report = await run_all(TINY, quick=True, only=None, with_peer=False, profile_dir=None, azurite_debug_log=None)
@@ -57,6 +75,7 @@ async def test_every_workload_reports_every_field(tmp_path):
     assert long_history["warm_engine_ms_first_episodes"] > 0
     assert long_history["reference_step_ms_after_idle"] > 0
     assert "warmed" in next(target["measured"] for target in document["targets"] if target["id"] == "P5")
+    _check_waiting_instances(document["workloads"]["W8"])
     assert [target["id"] for target in document["targets"]] == [f"P{n}" for n in range(1, 8)]
     assert all(isinstance(target["met"], bool) for target in document["targets"] if target["id"] != "P2")
     printed = render(report)
@@ -64,3 +83,20 @@ async def test_every_workload_reports_every_field(tmp_path):
     assert "requests per orchestration" in printed
     assert "Azurite bound at the workload's depth" in printed
     assert "Azurite bound at W2's depth" in printed  # P4's line
+    assert "requests per instance" in printed  # W8's line
+
+
+def _check_waiting_instances(result):
+    """W8: every instance waited in the cache (TINY fits the bound); the events reached cached and reloaded ones."""
+    figures = result["median"]
+    assert set(figures) >= WAITING_FIELDS
+    assert result["units"] == TINY.w8_instances
+    assert figures["cache_entries"] == TINY.w8_instances
+    assert figures["cache_events"] == 3 * TINY.w8_instances  # OrchestratorStarted, ExecutionStarted, its Completed
+    assert figures["sample_cached"] == TINY.w8_memory_sample
+    assert 0 < figures["history_bytes_per_instance"] < figures["cached_instance_bytes"]
+    assert figures["rss_after_mb"] > 0
+    assert figures["cached_of_newest"] == TINY.w8_events // 2
+    assert figures["history_queries_per_event_reloaded"] == 1  # evicted: its history is read once, then replayed
+    assert {"queue.send", "table.batch"} <= set(result["requests"])
+    assert result["bound"]["fraction"] > 0
