@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from email.utils import formatdate
@@ -34,6 +35,8 @@ from durable_azure.azure_storage.transport.retry import (
     retry_after_seconds,
 )
 from durable_azure.azure_storage.transport.signing import Signer
+
+logger = logging.getLogger(__name__)
 
 API_VERSIONS = {Service.BLOB: "2021-12-02", Service.QUEUE: "2021-12-02", Service.TABLE: "2019-02-02"}
 USER_AGENT = "durable-azure/0.1"
@@ -95,6 +98,7 @@ class StorageClient:
                     raise error_for_failure(
                         request, failure, maybe_applied=maybe_applied, attempts=attempts
                     ) from failure
+                _log_retry(request, attempts, str(failure))
                 await self._sleep(self.retry.delay(attempts, None))
                 continue
             if response.status in request.success:
@@ -104,6 +108,7 @@ class StorageClient:
             if retriable:
                 maybe_applied = maybe_applied or may_have_applied(response, code)
             if retriable and attempts < self.retry.max_attempts:
+                _log_retry(request, attempts, f"HTTP {response.status} {code or ''}".rstrip())
                 await self._sleep(self.retry.delay(attempts, retry_after_seconds(response)))
                 continue
             raise error_for_response(
@@ -137,3 +142,20 @@ class StorageClient:
         if second != self._date_second:
             self._date_second, self._date = second, formatdate(second, usegmt=True)
         return self._date
+
+
+def _log_retry(request: StorageRequest, attempts: int, reason: str) -> None:
+    """Retries are routine under throttling (debug); a request on its third attempt says so once (warning)."""
+    level = logging.WARNING if attempts == 2 else logging.DEBUG
+    logger.log(
+        level,
+        "storage.retrying operation=%s%s attempt=%d reason=%s",
+        request.operation,
+        _context(request),
+        attempts + 1,
+        reason,
+    )
+
+
+def _context(request: StorageRequest) -> str:
+    return f" {request.context}" if request.context else ""

@@ -1,4 +1,4 @@
-"""The instance cache's figures that W8 reports (entries, events, estimated bytes) and the bound they drive.
+"""The instance cache: its figures (entries, events, estimated bytes), which W8 reports, and the bound they drive.
 
 No storage: entries are built from histories, as the worker builds them after
 an episode. The worker extends a cached entry's event list in place and puts
