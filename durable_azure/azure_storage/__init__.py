@@ -18,8 +18,8 @@ from durable_azure.azure_storage.connection import (
     SharedKey,
     StorageConnection,
     parse_connection_string,
-    resolve_connection,
 )
+from durable_azure.azure_storage.connection_sections import resolve_connection
 from durable_azure.azure_storage.credentials import TokenSource, build_token_credential
 from durable_azure.azure_storage.history_table import HistoryTable, LoadedHistory
 from durable_azure.azure_storage.instances_table import InstancePage, InstanceRecord, InstancesTable

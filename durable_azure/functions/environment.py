@@ -20,7 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from durable_azure.azure_storage.connection import StorageConnection, development_storage, resolve_connection
+from durable_azure.azure_storage.connection import StorageConnection, development_storage
+from durable_azure.azure_storage.connection_sections import resolve_connection
 from durable_azure.azurite import DEVELOPMENT_HOST, DEVELOPMENT_PORTS, Azurite
 from durable_azure.settings import DurableTaskSettings, load_host_settings, load_local_settings
 

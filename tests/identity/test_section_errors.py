@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from durable_azure.azure_storage.connection import resolve_connection
+from durable_azure.azure_storage.connection_sections import resolve_connection
 from durable_azure.azurite import DEVELOPMENT_ACCOUNT_KEY
 from durable_azure.errors import ConfigurationError
 

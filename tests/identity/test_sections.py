@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from durable_azure.azure_storage.connection import IdentityCredential, IdentityKind, resolve_connection
+from durable_azure.azure_storage.connection import IdentityCredential, IdentityKind
+from durable_azure.azure_storage.connection_sections import resolve_connection
 from durable_azure.azurite import DEVELOPMENT_ACCOUNT_KEY
 
 KEY = DEVELOPMENT_ACCOUNT_KEY
