@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from azure.core.credentials import AccessToken, AccessTokenInfo, TokenRequestOptions
+from azure.core.credentials import AccessTokenInfo, TokenRequestOptions
 
 from durable_azure.azure_storage.connection import IdentityCredential, IdentityKind
 from durable_azure.errors import ConfigurationError, CredentialError
@@ -234,52 +234,6 @@ class TokenSource:
         )
 
 
-class StorageTokenCredential:
-    """An azure.core AsyncTokenCredential over a TokenSource, so the SDK clients share its cached token.
-
-    The SDKs' bearer policies ask again whenever they think a token is due; the source answers from its
-    cache. A request for another scope, or with a service's claims or tenant challenge, goes to the
-    credential itself.
-    """
-
-    def __init__(self, source: TokenSource) -> None:
-        self.source = source
-
-    def __repr__(self) -> str:
-        return f"StorageTokenCredential({self.source!r})"
-
-    async def get_token(
-        self, *scopes: str, claims: str | None = None, tenant_id: str | None = None, **kwargs: Any
-    ) -> AccessToken:
-        options: TokenRequestOptions = {}
-        if claims:
-            options["claims"] = claims
-        if tenant_id:
-            options["tenant_id"] = tenant_id
-        info = await self.get_token_info(*scopes, options=options)
-        return AccessToken(info.token, info.expires_on)
-
-    async def get_token_info(self, *scopes: str, options: TokenRequestOptions | None = None) -> AccessTokenInfo:
-        options = options or {}
-        if scopes == (self.source.scope,) and not options.get("claims") and not options.get("tenant_id"):
-            return await self.source.token_info()
-        return await self.source.request(*scopes, options=options)
-
-    async def close(self) -> None:
-        await self.source.close()
-
-    async def __aenter__(self) -> StorageTokenCredential:
-        return self
-
-    async def __aexit__(self, *exception: object) -> None:
-        await self.close()
-
-
-def storage_token_credential(identity: IdentityCredential) -> StorageTokenCredential:
-    """The credential, token source and SDK face for an identity-based connection, in one step."""
-    return StorageTokenCredential(TokenSource(build_token_credential(identity), identity))
-
-
 def _scrub(error: BaseException, identity: IdentityCredential, secrets: tuple[str, ...] = ()) -> str:
     """The library's message, with any secret it might echo blanked out."""
     message = " ".join(str(error).split()) or type(error).__name__
@@ -296,8 +250,6 @@ def _retrieve_exception(future: asyncio.Future[Any]) -> None:
 
 __all__ = [
     "STORAGE_SCOPE",
-    "StorageTokenCredential",
     "TokenSource",
     "build_token_credential",
-    "storage_token_credential",
 ]

@@ -10,7 +10,7 @@ from azure.core.credentials import AccessTokenInfo
 from azure.core.exceptions import ClientAuthenticationError
 
 from durable_azure.azure_storage.connection import IdentityCredential, IdentityKind
-from durable_azure.azure_storage.credentials import STORAGE_SCOPE, StorageTokenCredential, TokenSource
+from durable_azure.azure_storage.credentials import STORAGE_SCOPE, TokenSource
 from durable_azure.errors import CredentialError
 
 SECRET = "the-client-secret"
@@ -152,23 +152,7 @@ async def test_a_cancelled_caller_does_not_cancel_the_shared_renewal(
     assert len(credential.requests) == 1
 
 
-async def test_sdk_face_answers_from_the_cache_and_passes_challenges_through(
-    source: TokenSource, credential: ScriptedCredential
-) -> None:
-    sdk_credential = StorageTokenCredential(source)
-    first = await sdk_credential.get_token(STORAGE_SCOPE)
-    again = await sdk_credential.get_token_info(STORAGE_SCOPE, options={"enable_cae": False})
-    assert first.token == again.token == "token-1"
-    challenged = await sdk_credential.get_token(STORAGE_SCOPE, tenant_id="other-tenant")
-    assert challenged.token == "token-2"
-    credential.failing = True
-    with pytest.raises(CredentialError, match="AzureWebJobsStorage__"):
-        await sdk_credential.get_token("https://other.example/.default")
-    await sdk_credential.close()
-    assert credential.closed
-
-
 async def test_repr_never_shows_a_token(source: TokenSource) -> None:
     await source.token()
-    assert "token-1" not in repr(source) and "token-1" not in repr(StorageTokenCredential(source))
+    assert "token-1" not in repr(source)
     assert repr(source) == "TokenSource(credential=ScriptedCredential, setting='AzureWebJobsStorage')"
