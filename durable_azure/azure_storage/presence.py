@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
 from collections.abc import Collection
 
@@ -73,13 +74,18 @@ class WorkerPresence:
         blobs = await self._blobs.list_blobs(self._container, prefix=_PREFIX)
         return sorted(blob.name[len(_PREFIX) :] for blob in blobs if blob.is_leased)
 
-    async def publish_running(self, worker_id: str, lease_id: str, running: Collection[RunningActivity]) -> None:
+    async def publish_running(
+        self, worker_id: str, lease_id: str, running: Collection[RunningActivity], *, valid_for: float
+    ) -> None:
         """Write the activities this worker has been running for a while into its presence blob (one upload).
 
         The repair sweep reads them (`running_activities`) so that an activity
-        that runs long is not mistaken for one whose work item was lost.
+        that runs long is not mistaken for one whose work item was lost. The
+        list holds for `valid_for` seconds: the worker writes it again while it
+        is not empty, so a list storage lost the update of (or a dead worker's)
+        stops counting.
         """
-        body = json.dumps({"running": sorted(running)}).encode()
+        body = json.dumps({"validUntil": time.time() + valid_for, "running": sorted(running)}).encode()
         await self._blobs.put(self._container, _PREFIX + worker_id, body, lease_id=lease_id)
 
     async def running_activities(self) -> set[RunningActivity]:
@@ -91,7 +97,10 @@ class WorkerPresence:
             if blob is None or not blob.data:
                 continue
             try:
-                entries = json.loads(blob.data).get("running", [])
+                document = json.loads(blob.data)
+                if float(document.get("validUntil", 0)) < time.time():
+                    continue
+                entries = document.get("running", [])
                 running.update((str(entry[0]), str(entry[1]), int(entry[2])) for entry in entries)
             except (ValueError, TypeError, IndexError, AttributeError):
                 logger.warning("worker.presence_unreadable blob=%s", item.name)

@@ -157,13 +157,15 @@ class PartitionManager:
     async def _publish_running(self) -> None:
         """Long-running activities go into the presence blob, so the repair sweep leaves them alone (repair.py).
 
-        One upload, and only when the set changed since the last one.
+        One upload per renewal while there are any (the list expires after three renewals, so one that
+        storage lost stops counting), and one when the list becomes empty.
         """
         if self._report_running is None or self._presence_lease is None:
             return
         running = frozenset(self._report_running())
-        if running != self._published:
-            await self._presence.publish_running(self._owner, self._presence_lease, running)
+        if running or running != self._published:
+            valid_for = 3 * self._timing.renew_interval
+            await self._presence.publish_running(self._owner, self._presence_lease, running, valid_for=valid_for)
             self._published = running
 
     async def balance_once(self) -> None:

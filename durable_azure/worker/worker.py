@@ -119,6 +119,8 @@ class Worker:
                 await self.repair.sweep(owns=self._owns)
             except StorageError as error:
                 logger.warning("repair.sweep_failed error=%s", error)
+            except Exception:  # a bug must not end the sweeps for good: log it, try again next round
+                logger.exception("repair.sweep_failed")
 
     @property
     def owned_partitions(self) -> list[str]:

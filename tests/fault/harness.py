@@ -252,6 +252,8 @@ async def check_outcomes(hub: TaskHub, expected: list[Expected], statuses: list[
             continue
         if status.runtime_status != OrchestrationRuntimeStatus.Completed or status.output != item.output:
             problems.append(f"{item.instance_id}: {status.runtime_status} {status.output!r} != {item.output!r}")
+            problems.append(await _stored_rows(hub, item.instance_id))
+            problems.append(await _stored_rows(hub, f"{item.instance_id}:0"))
             continue
         found = history_problems(item.instance_id, (await hub.history.load(item.instance_id)).events)
         if found:
@@ -267,9 +269,12 @@ async def _stored_rows(hub: TaskHub, instance_id: str) -> str:
     rows = hub.account.tables.query(hub.names.history_table, f"PartitionKey eq '{escape_key(instance_id)}'")
     described = [
         f"{row['RowKey'][-3:]}:{str(row.get('ExecutionId'))[:6]}:{row.get('EventType')}:{row.get('EventId')}"
+        f":{row.get('TaskScheduledId', '')}"
         for row in [row async for row in rows]
     ]
-    return f"  stored rows of {instance_id}: " + ", ".join(described)
+    record = await hub.instances.get(instance_id, include_input=False)
+    shown = f"{record.runtime_status.name} {record.last_updated_time}" if record else "no row"
+    return f"  stored rows of {instance_id} ({shown}): " + ", ".join(described)
 
 
 AZURITE_DATABASES = ("__azurite_db_blob__.json", "__azurite_db_queue__.json", "__azurite_db_table__.json")
