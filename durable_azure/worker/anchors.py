@@ -148,14 +148,6 @@ class AnchorBook:
         anchor.renewed_at = time.monotonic()
         return True
 
-    def held_back(self) -> set[tuple[str, str, int]]:
-        """Activity requests waiting for the fan-out window: sent later by this process, no work item yet."""
-        return {
-            (instance_id, data.instance.execution_id or "", data.event.event_id)
-            for instance_id, waiting in self._unsent.items()
-            for data in waiting
-        }
-
     def running_here(self, instance_id: str, execution_id: str | None) -> set[int]:
         return {task_id for execution, task_id in self._pending.get(instance_id, ()) if execution == execution_id}
 

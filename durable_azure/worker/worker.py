@@ -100,8 +100,12 @@ class Worker:
         self._repair_loop: asyncio.Task[None] | None = None
 
     def _held_activities(self) -> set[RunningActivity]:
-        """Activities this process runs or holds back: their work items are not lost, they are here."""
-        return self._activities.running_activities() | self._activities.waiting_activities() | self._anchors.held_back()
+        """Activities this process runs or is about to run: their work items are not lost, they are here.
+
+        Requests a fan-out window holds back are not among them: they go out only when results come
+        back, and if those were lost, the repair's work item is what moves the instance on.
+        """
+        return self._activities.running_activities() | self._activities.waiting_activities()
 
     def _long_running_activities(self) -> set[RunningActivity]:
         """What the presence blob tells other workers' repair sweeps: activities running here for a while."""
