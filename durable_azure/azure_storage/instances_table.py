@@ -215,12 +215,15 @@ class InstancesTable:
         statuses: Collection[OrchestrationStatus] | None = None,
         instance_id_prefix: str | None = None,
         last_updated_before: datetime | None = None,
+        last_updated_from: datetime | None = None,
         page_size: int = 100,
         continuation_token: str | None = None,
         include_input: bool = True,
     ) -> InstancePage:
         """ONE filtered query request (dtfx §3.3) plus downloads of offloaded values on that page."""
-        query_filter = _query_filter(created_from, created_to, statuses, instance_id_prefix, last_updated_before)
+        query_filter = _query_filter(
+            created_from, created_to, statuses, instance_id_prefix, last_updated_before, last_updated_from
+        )
         select = None if include_input else ["PartitionKey", *[c for c in COLUMN_NAMES.values() if c != "Input"]]
         page = await self._tables.query_page(
             self.table_name,
@@ -252,6 +255,7 @@ def _query_filter(
     statuses: Collection[OrchestrationStatus] | None,
     instance_id_prefix: str | None,
     last_updated_before: datetime | None = None,
+    last_updated_from: datetime | None = None,
 ) -> str:
     conditions = [f"RowKey eq {odata_literal(INSTANCE_ROW_KEY)}"]
     if created_from is not None:
@@ -260,6 +264,8 @@ def _query_filter(
         conditions.append(f"CreatedTime le {odata_literal(created_to)}")
     if last_updated_before is not None:
         conditions.append(f"LastUpdatedTime lt {odata_literal(last_updated_before)}")
+    if last_updated_from is not None:
+        conditions.append(f"LastUpdatedTime ge {odata_literal(last_updated_from)}")
     if statuses:
         names = sorted({status.name for status in statuses})
         conditions.append(" or ".join(f"RuntimeStatus eq {odata_literal(name)}" for name in names))

@@ -68,6 +68,7 @@ class EpisodeRunner:
         anchors: AnchorBook | None = None,
         clock: Callable[[], datetime] = utc_now,
         instance_refresh: timedelta = DEFAULT_INSTANCE_REFRESH,
+        on_storage_behind: Callable[[], None] | None = None,
     ):
         self._hub = hub
         self._registry = registry
@@ -76,6 +77,7 @@ class EpisodeRunner:
         self._clock = clock
         self._instance_refresh = instance_refresh
         self._recent_events = RecentEvents()
+        self._on_storage_behind = on_storage_behind  # storage holds less than we wrote: see repair.py
 
     def forget_partition(self, partition_id: str) -> None:
         """Drop cached instances of a partition we lost or (re)gained: another worker may have moved them on."""
@@ -96,6 +98,8 @@ class EpisodeRunner:
         except ConcurrencyConflictError:
             self._cache.evict(instance_id)
             logger.warning("history.conflict instance=%s: another worker wrote it; abandoning", instance_id)
+            if loaded.is_cached:  # our own last write is not what storage holds: another writer, or lost writes
+                self._storage_is_behind()
             await hand_back(self._hub, decision.all_accepted + decision.defer)
         except BaseException:
             self._cache.evict(instance_id)
@@ -126,7 +130,12 @@ class EpisodeRunner:
         if stored_etag == loaded.etag:
             return True
         logger.warning("cache.stale instance=%s: storage's history differs from the cached one; reloading", instance_id)
+        self._storage_is_behind()
         return False
+
+    def _storage_is_behind(self) -> None:
+        if self._on_storage_behind is not None:
+            self._on_storage_behind()
 
     async def _recover_unqueued_activities(self, instance_id: str, state: OrchestrationState, decision: Triage) -> None:
         """A control message delivered again after it was applied may be an anchor whose worker died (anchors.py).

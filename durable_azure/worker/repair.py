@@ -39,6 +39,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from durable_azure.azure_storage import InstanceRecord, MessageData, TaskHub, TaskHubQueue
 from durable_azure.azure_storage.presence import RunningActivity
@@ -96,6 +97,23 @@ class StuckInstanceRepair:
         self._clock = clock
         self._running_here = running_here
         self._seen: dict[str, _Seen] = {}
+        self._loss_since: datetime | None = None  # finished instances updated since then are looked at too
+        self._loss_until: datetime | None = None
+
+    def suspect_lost_writes(self) -> None:
+        """Storage holds less than this worker wrote (a cached history's ETag is gone from it).
+
+        Writes can then have been lost unevenly: an Instances row written (or
+        retried) after a History append that storage lost says Completed over a
+        history that never finished. For a while the sweep also looks at the
+        instances that finished since shortly before, once each.
+        """
+        now = self._clock()
+        since = now - self._after
+        if self._loss_since is None:
+            logger.warning("repair.lost_writes_suspected: finished instances since %s are checked too", since)
+        self._loss_since = since if self._loss_since is None else min(self._loss_since, since)
+        self._loss_until = now + 2 * self._after
 
     async def sweep(self, owns: Callable[[str], bool] = lambda instance_id: True, *, send: bool = True) -> list[Repair]:
         """One pass over the stale Pending/Running instances `owns` accepts; sends what is missing if `send`."""
@@ -120,15 +138,22 @@ class StuckInstanceRepair:
         return repairs
 
     async def _candidates(self, now: datetime) -> AsyncIterator[InstanceRecord]:
-        statuses = [OrchestrationStatus.Pending, OrchestrationStatus.Running]
+        """Pending and Running rows not updated for `after`; while writes may have been lost, recent finished ones."""
+        running = [OrchestrationStatus.Pending, OrchestrationStatus.Running]
+        async for record in self._rows(statuses=running, last_updated_before=now - self._after):
+            yield record
+        if self._loss_until is not None and now > self._loss_until:
+            self._loss_since = self._loss_until = None
+        if self._loss_since is not None:
+            finished = [OrchestrationStatus.Completed, OrchestrationStatus.Failed, OrchestrationStatus.Terminated]
+            async for record in self._rows(statuses=finished, last_updated_from=self._loss_since):
+                yield record
+
+    async def _rows(self, **filters: Any) -> AsyncIterator[InstanceRecord]:
         token: str | None = None
         while True:
             page = await self._hub.instances.query(
-                statuses=statuses,
-                last_updated_before=now - self._after,
-                page_size=1000,
-                continuation_token=token,
-                include_input=False,
+                **filters, page_size=1000, continuation_token=token, include_input=False
             )
             for record in page.records:
                 yield record

@@ -63,9 +63,18 @@ class Worker:
             hub, visibility_timeout=self.settings.control_queue_visibility_timeout.total_seconds()
         )
         stuck_after = self.settings.stuck_instance_after
+        self.repair = StuckInstanceRepair(hub, after=stuck_after, clock=utc_now, running_here=self._held_activities)
+        runner = EpisodeRunner(
+            hub,
+            registry,
+            self.instance_cache,
+            anchors=self._anchors,
+            instance_refresh=stuck_after / 2,
+            on_storage_behind=self.repair.suspect_lost_writes,
+        )
         self._orchestrations = OrchestrationDispatcher(
             hub,
-            EpisodeRunner(hub, registry, self.instance_cache, anchors=self._anchors, instance_refresh=stuck_after / 2),
+            runner,
             batch_size=self.settings.control_queue_batch_size,
             visibility_timeout=self.settings.control_queue_visibility_timeout.total_seconds(),
             max_concurrent_episodes=self.settings.max_concurrent_orchestrator_functions,
@@ -96,7 +105,6 @@ class Worker:
             on_released=self._orchestrations.stop_partition,
             report_running=self._long_running_activities,
         )
-        self.repair = StuckInstanceRepair(hub, after=stuck_after, clock=utc_now, running_here=self._held_activities)
         self._repair_loop: asyncio.Task[None] | None = None
 
     def _held_activities(self) -> set[RunningActivity]:

@@ -244,3 +244,21 @@ async def test_a_running_child_whose_row_was_lost_is_repaired_through_its_parent
         "hello_sequence",
         OrchestrationStatus.Running,
     )
+
+
+async def test_after_lost_writes_a_finished_row_over_an_unfinished_history_is_repaired(task_hub: TaskHub) -> None:
+    """The row's Completed was written (or retried) after storage lost the History append that finished it."""
+    events = [
+        *started("ahead", "a1", "hello_sequence"),
+        TaskScheduled(event_id=0, name="say_hello", timestamp=LONG_AGO),
+    ]
+    await write_instance(task_hub, "ahead", "a1", events, OrchestrationStatus.Running)
+    await task_hub.instances.update(
+        "ahead", runtime_status=OrchestrationStatus.Completed, last_updated_time=datetime.now(UTC)
+    )
+    repair = StuckInstanceRepair(task_hub, after=timedelta(minutes=5), clock=lambda: datetime.now(UTC))
+    assert await repair.sweep() == []  # finished rows are not looked at in ordinary times
+    repair.suspect_lost_writes()  # an episode found storage behind its cache
+    [found] = await repair.sweep()
+    assert found.instance_id == "ahead" and found.missing == ["activity say_hello (task 0)"]
+    assert await repair.sweep() == []  # and once is enough: its row has not changed since
