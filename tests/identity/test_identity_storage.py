@@ -54,10 +54,14 @@ async def test_an_orchestration_completes_and_keys_are_kept_over_an_identity_con
                 async with DurableOrchestrationClient(hub) as client:
                     instance_id = await client.start_new("hello_activity", None, "identity")
                     status = await client.wait_for_completion(instance_id, 60)
+                    large = "x" * 100_000  # beyond a queue message and a table column: blobs, by token too
+                    large_id = await client.start_new("hello_activity", None, large)
+                    large_status = await client.wait_for_completion(large_id, 60)
             finally:
                 await worker.stop(timeout=5)
             assert status.runtime_status == OrchestrationRuntimeStatus.Completed
             assert status.output == "Hello identity!"
+            assert large_status.output == f"Hello {large}!"
             host = unique_hub_name("identity-host-").lower()
             created = await load_or_create_host_keys(account, host)
             loaded = await load_or_create_host_keys(account, host)
