@@ -121,13 +121,13 @@ def _configure_logging(level: str) -> None:
 
 def _run_worker(arguments: argparse.Namespace) -> int:
     from durable_azure.functions.environment import load_app_environment, local_storage
-    from durable_azure.functions.loader import load_function_app
+    from durable_azure.functions.indexing import index_app
     from durable_azure.functions.worker_host import run_worker
 
     environment = load_app_environment(arguments.app_dir)
-    registry = load_function_app(environment.app_dir).build_registry()
+    index = index_app(environment.app_dir)
     with local_storage(environment):
-        asyncio.run(run_worker(environment, registry))
+        asyncio.run(run_worker(environment, index))
     return 0
 
 

@@ -23,14 +23,16 @@ from aiohttp import web
 
 from durable_azure.errors import ConfigurationError
 from durable_azure.functions import indexing
+from durable_azure.functions.bound_activities import registry_with_bindings
 from durable_azure.functions.environment import AppEnvironment, load_app_environment, local_storage
 from durable_azure.functions.host_storage import HostStorage, open_host_storage
 from durable_azure.functions.http_triggers import TRIGGERS, HttpTriggers, handle_http_trigger, route_path, route_table
 from durable_azure.functions.keys import host_id, load_or_create_host_keys
 from durable_azure.functions.management_api import ManagementServices, management_app
+from durable_azure.functions.triggers import Listener, run_listeners
 from durable_azure.functions.urls import WEBHOOK_PATH, ManagementUrls
 from durable_azure.settings import load_http_route_prefix
-from durable_azure.worker import Worker
+from durable_azure.worker import Registry, Worker
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,7 @@ class HostServices:
     storage: HostStorage
     triggers: HttpTriggers
     management: ManagementServices
+    listeners: list[tuple[indexing.TriggeredFunction, Listener]]
 
 
 def run_host(options: HostOptions) -> None:
@@ -99,7 +102,7 @@ async def _serve(
         await runner.setup()
         try:
             await web.SockSite(runner, listener, shutdown_timeout=REQUEST_DRAIN_SECONDS).start()
-            _print_banner(index.http_functions, base_url, route_prefix)
+            _print_banner(index.http_functions, services.listeners, base_url, route_prefix)
             await stop.wait()
             logger.info("host.stopping")
         finally:
@@ -126,11 +129,11 @@ async def host_services(
             task_hub=environment.settings.hub_name,
             system_key=loaded.keys.system_keys.get("durabletask_extension"),
         )
-        client = storage.client.with_management(urls)
+        services = invocation_services(storage, urls)
         triggers = HttpTriggers(
             routes=route_table(index.http_functions),
             keys=loaded.keys,
-            services=indexing.InvocationServices(client=client, client_for=storage.client_for, management=urls),
+            services=services,
             route_prefix=route_prefix,
         )
         management = ManagementServices(
@@ -139,16 +142,31 @@ async def host_services(
             keys=loaded.keys,
             orchestrator_names=frozenset(index.registry.orchestrators),
         )
-        async with _worker(storage, index, enabled=run_worker):
-            yield HostServices(storage=storage, triggers=triggers, management=management)
+        registry = registry_with_bindings(index, services)
+        async with (
+            _worker(storage, registry, enabled=run_worker),
+            run_listeners(index.triggered, services) as listeners,
+        ):
+            yield HostServices(storage=storage, triggers=triggers, management=management, listeners=listeners)
+
+
+def invocation_services(storage: HostStorage, urls: ManagementUrls) -> indexing.InvocationServices:
+    """What every invocation of the app gets: its client, other hubs' clients, storage accounts by connection."""
+    return indexing.InvocationServices(
+        client=storage.client.with_management(urls),
+        client_for=storage.client_for,
+        management=urls,
+        account_for=storage.account_for,
+        host_id=host_id(storage.environment.app_dir),
+    )
 
 
 @contextlib.asynccontextmanager
-async def _worker(storage: HostStorage, index: indexing.AppIndex, *, enabled: bool) -> AsyncIterator[None]:
+async def _worker(storage: HostStorage, registry: Registry, *, enabled: bool) -> AsyncIterator[None]:
     if not enabled:
         yield
         return
-    worker = Worker(storage.hub, index.registry, storage.settings)
+    worker = Worker(storage.hub, registry, storage.settings)
     await worker.start()
     try:
         yield
@@ -166,13 +184,21 @@ def build_web_app(services: HostServices) -> web.Application:
     return app
 
 
-def _print_banner(functions: list[indexing.HttpFunction], base_url: str, route_prefix: str) -> None:
-    """What `func start` prints: each HTTP function with its methods and URL; then where the host listens."""
+def _print_banner(
+    functions: list[indexing.HttpFunction],
+    listeners: list[tuple[indexing.TriggeredFunction, Listener]],
+    base_url: str,
+    route_prefix: str,
+) -> None:
+    """What `func start` prints: each HTTP function with its methods and URL, each other trigger with its
+    schedule or source; then where the host listens."""
     prefix = f"/{route_prefix}" if route_prefix else ""
     lines = ["", "Functions:", ""]
     for function in functions:
         methods = ",".join(function.methods) or "GET,POST,PUT,DELETE,PATCH,HEAD,OPTIONS"
         lines.append(f"        {function.name}: [{methods}] {base_url}{prefix}/{function.route}")
+    for triggered, listener in listeners:
+        lines.append(f"        {triggered.name}: {listener.describe()}")
     lines += ["", f"Management API: {base_url}{WEBHOOK_PATH}", f"Host listening on {base_url} (Ctrl-C to stop)"]
     print("\n".join(lines), flush=True)
 
@@ -189,4 +215,13 @@ def _stop_on_signals() -> asyncio.Event:
     return stop
 
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "HostOptions", "HostServices", "bind_listener", "host_services", "run_host"]
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "HostOptions",
+    "HostServices",
+    "bind_listener",
+    "host_services",
+    "invocation_services",
+    "run_host",
+]

@@ -55,6 +55,24 @@ class HostStorage:
             client = self._clients[key] = DurableOrchestrationClient(hub)
         return client
 
+    def account_for(self, connection_name: str | None) -> StorageAccount:
+        """The account a trigger or binding's `connection` names; empty or "Storage" is AzureWebJobsStorage.
+
+        The app's own account when the name resolves to the app's connection setting, or when it names
+        AzureWebJobsStorage and that is not configured while the app runs on development storage (as `func
+        start` does). Anything else unresolvable is a ConfigurationError naming the setting.
+        """
+        name = connection_name or CONNECTION_SETTING_PREFIX + DEFAULT_CONNECTION_NAME
+        own = self.settings.connection_name.lower()
+        candidates = {name.lower(), (CONNECTION_SETTING_PREFIX + name).lower()}
+        if own in candidates:
+            return self.account
+        is_host_storage = (CONNECTION_SETTING_PREFIX + DEFAULT_CONNECTION_NAME).lower() in candidates
+        unset = is_host_storage and resolve_connection(name, os.environ) is None
+        if unset and self.environment.is_development_storage:
+            return self.account
+        return self._account_for(name)
+
     def _other_connection(self, connection_name: str | None) -> str | None:
         """`connection_name` when it names a connection other than the app's own, else None."""
         default_names = {DEFAULT_CONNECTION_NAME.lower(), self.settings.connection_name.lower()}

@@ -1,6 +1,6 @@
 """Serving the app's HTTP triggers at `/{routePrefix}/{route}`: routing, keys, and request/response conversion.
 
-The user's function is called by `bindings.invoke_http_function` (the bindings engineer's side); this module
+The user's function is called by `http_invocation.invoke_http_function`; this module
 turns the aiohttp request into an `azure.functions.HttpRequest` and the function's `HttpResponse` back.
 A function that fails gets 500 and the host keeps serving: our own errors (e.g. a bad orchestration-client
 payload) say what went wrong; anything else says only that the function failed, and is logged with its
@@ -17,8 +17,8 @@ from aiohttp import web
 
 from durable_azure.errors import DurableAzureError
 from durable_azure.functions import indexing
-from durable_azure.functions.bindings import invoke_http_function
 from durable_azure.functions.http_errors import error_response, response_for_error, unauthorized_response
+from durable_azure.functions.http_invocation import invoke_http_function
 from durable_azure.functions.keys import KEY_HEADER, KEY_QUERY_PARAMETER, AuthLevel, HostKeys
 from durable_azure.functions.routes import RouteTable, compile_route
 

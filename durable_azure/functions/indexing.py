@@ -23,9 +23,12 @@ from durable_azure.functions.urls import ManagementUrls
 from durable_azure.worker.registry import Registry
 
 if TYPE_CHECKING:
+    from durable_azure.azure_storage import StorageAccount
     from durable_azure.client import DurableOrchestrationClient
 
 HTTP_TRIGGER = "httpTrigger"
+ORCHESTRATION_TRIGGER = "orchestrationTrigger"
+ACTIVITY_TRIGGER = "activityTrigger"
 RETURN_BINDING_NAME = "$return"
 ANONYMOUS, FUNCTION, ADMIN = "anonymous", "function", "admin"
 AUTH_LEVELS = (ANONYMOUS, FUNCTION, ADMIN)
@@ -53,6 +56,20 @@ class BindingSpec:
     direction: BindingDirection
     task_hub: str | None = None
     connection_name: str | None = None
+    raw: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """The whole function.json object (camelCase keys), for the fields of each binding type."""
+
+    @property
+    def kind(self) -> str:
+        """The type, lower-cased: function.json compares binding types without case."""
+        return self.type.lower()
+
+    def field(self, key: str, default: Any = None) -> Any:
+        """A function.json field by its camelCase name, compared without case as the host reads them."""
+        for name, value in self.raw.items():
+            if name.lower() == key.lower():
+                return value
+        return default
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,12 +91,40 @@ class HttpFunction:
     model: ProgrammingModel = ProgrammingModel.V2
     orchestrator_names: frozenset[str] | None = None
     """Lower-case names of the app's orchestrators: an output-binding start of another name is refused."""
+    directory: Path | None = None
+    """The function's folder (v1) or the app folder (v2): `func.Context.function_directory`."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TriggeredFunction:
+    """A function started by something other than HTTP or the Durable runtime: timer, queue or blob.
+
+    Activities that declare bindings besides their trigger are indexed this way too, so the worker calls
+    them through the same binding code as every other function.
+    """
+
+    name: str
+    function: Callable[..., Any]
+    trigger: BindingSpec
+    bindings: tuple[BindingSpec, ...]
+    """Every binding but the trigger, including `$return`."""
+    model: ProgrammingModel = ProgrammingModel.V2
+    orchestrator_names: frozenset[str] | None = None
+    directory: Path | None = None
+
+    @property
+    def trigger_name(self) -> str:
+        return self.trigger.name
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AppIndex:
     http_functions: list[HttpFunction]
     registry: Registry
+    triggered: list[TriggeredFunction] = dataclasses.field(default_factory=list)
+    """Timer, queue and blob functions, run by `functions.triggers` on every process that runs the app."""
+    bound_activities: dict[str, TriggeredFunction] = dataclasses.field(default_factory=dict)
+    """Activities (by durable name) with bindings besides their trigger: the host wraps them at start-up."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,6 +137,10 @@ class InvocationServices:
     """(task_hub, connection_name) -> a client; for bindings that name another hub or connection."""
     management: ManagementUrls
     """The app's management links; the bindings derive other hubs' links from it."""
+    account_for: Callable[[str | None], StorageAccount] | None = None
+    """connection name (empty: AzureWebJobsStorage) -> its storage account, for storage bindings and triggers."""
+    host_id: str = ""
+    """The host id of `azure-webjobs-hosts` paths (timer status, locks, blob receipts)."""
 
 
 def index_app(app_dir: Path) -> AppIndex:
@@ -116,15 +165,72 @@ def index_app(app_dir: Path) -> AppIndex:
 def _index_v2(app_dir: Path) -> AppIndex:
     app = load_function_app(app_dir)
     registry = app.build_registry()
-    http_functions = []
+    builder = IndexBuilder(registry)
     for function in app.get_functions():
         bindings = [binding.get_dict_repr() for binding in function.get_bindings()]
-        http_function = http_function_from_bindings(
-            function.get_function_name() or "", function.get_user_function(), bindings, ProgrammingModel.V2
+        builder.add(
+            function.get_function_name() or function.get_user_function().__name__,
+            function.get_user_function(),
+            bindings,
+            ProgrammingModel.V2,
+            app_dir,
         )
-        if http_function is not None:
-            http_functions.append(http_function)
-    return app_index(http_functions, registry)
+    return builder.build()
+
+
+class IndexBuilder:
+    """Sorts an app's functions by trigger, after checking every binding against what this host runs.
+
+    Orchestrators and activities are already in the registry (v2: `build_registry`; v1: `v1.py`); an
+    activity that declares other bindings is also kept as a TriggeredFunction, so the host can wrap it.
+    """
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.http_functions: list[HttpFunction] = []
+        self.triggered: list[TriggeredFunction] = []
+        self.bound_activities: dict[str, TriggeredFunction] = {}
+
+    def add(
+        self,
+        name: str,
+        function: Callable[..., Any],
+        bindings: Sequence[Mapping[str, Any]],
+        model: ProgrammingModel,
+        directory: Path,
+    ) -> None:
+        from durable_azure.functions.bindings import check_function
+
+        trigger_binding = check_function(name, bindings)
+        trigger = binding_spec(name, trigger_binding)
+        trigger_type = trigger.kind
+        if trigger_type == HTTP_TRIGGER.lower():
+            http_function = http_function_from_bindings(name, function, bindings, model)
+            assert http_function is not None
+            self.http_functions.append(dataclasses.replace(http_function, directory=directory))
+            return
+        others = tuple(binding_spec(name, binding) for binding in bindings if binding is not trigger_binding)
+        spec = TriggeredFunction(
+            name=name, function=function, trigger=trigger, bindings=others, model=model, directory=directory
+        )
+        if trigger_type == ACTIVITY_TRIGGER.lower():
+            if others:
+                self.bound_activities[trigger.field("activity") or name] = spec
+        elif trigger_type != ORCHESTRATION_TRIGGER.lower():
+            self.triggered.append(spec)
+
+    def build(self) -> AppIndex:
+        names = frozenset(name.lower() for name in self.registry.orchestrators)
+
+        def told(function: Any) -> Any:
+            return dataclasses.replace(function, orchestrator_names=names)
+
+        return AppIndex(
+            http_functions=[told(function) for function in self.http_functions],
+            registry=self.registry,
+            triggered=[told(function) for function in self.triggered],
+            bound_activities={name: told(function) for name, function in self.bound_activities.items()},
+        )
 
 
 def app_index(http_functions: list[HttpFunction], registry: Registry) -> AppIndex:
@@ -173,6 +279,7 @@ def binding_spec(function_name: str, binding: Mapping[str, Any]) -> BindingSpec:
         direction=direction,
         task_hub=binding.get("taskHub"),
         connection_name=binding.get("connectionName"),
+        raw=dict(binding),
     )
 
 

@@ -3,8 +3,8 @@
 As under the Functions host, the app folder goes on sys.path and each function folder is imported as a
 package named after the folder, so `from . import helpers` and `import shared_code` work. A function's
 name is its folder's name; `entryPoint` (default `main`) names the callable; an orchestrator's or
-activity's `orchestration` / `activity` binding field overrides the name it is called by. Triggers other
-than http, orchestration and activity are skipped with a warning: this host runs only those.
+activity's `orchestration` / `activity` binding field overrides the name it is called by. A trigger or
+binding type this host does not run is a start-up error naming the function (`functions/bindings`).
 """
 
 from __future__ import annotations
@@ -17,13 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from durable_azure.errors import ConfigurationError
-from durable_azure.functions.indexing import (
-    AppIndex,
-    HttpFunction,
-    ProgrammingModel,
-    app_index,
-    http_function_from_bindings,
-)
+from durable_azure.functions.indexing import AppIndex, IndexBuilder, ProgrammingModel
 from durable_azure.functions.loader import import_user_module
 from durable_azure.worker.registry import ActivityFunction, Registry
 
@@ -45,7 +39,7 @@ def index_v1_app(app_dir: Path) -> AppIndex:
         sys.path.insert(0, str(app_dir))
     orchestrators: dict[str, Callable[..., Any]] = {}
     activities: dict[str, ActivityFunction] = {}
-    http_functions: list[HttpFunction] = []
+    loaded: list[tuple[Path, Callable[..., Any], list[Mapping[str, Any]]]] = []
     for folder in _function_folders(app_dir):
         bindings = _read_bindings(folder)
         function = _load_entry_point(folder, app_dir)
@@ -58,19 +52,11 @@ def index_v1_app(app_dir: Path) -> AppIndex:
             _add_unique(
                 activities, name, ActivityFunction(name=name, function=function, input_name=trigger["name"]), "activity"
             )
-        elif trigger_type == "httptrigger":
-            http_function = http_function_from_bindings(folder.name, function, bindings, ProgrammingModel.V1)
-            if http_function is not None:
-                http_functions.append(http_function)
-        elif trigger_type == "entitytrigger":
-            raise ConfigurationError(f"{folder}: entity functions are not supported by durable-azure yet")
-        else:
-            logger.warning(
-                "function.skipped name=%s trigger=%s (only http, orchestration and activity run here)",
-                folder.name,
-                trigger.get("type"),
-            )
-    return app_index(http_functions, Registry(orchestrators=orchestrators, activities=activities))
+        loaded.append((folder, function, bindings))
+    builder = IndexBuilder(Registry(orchestrators=orchestrators, activities=activities))
+    for folder, function, bindings in loaded:
+        builder.add(folder.name, function, bindings, ProgrammingModel.V1, folder)
+    return builder.build()
 
 
 def _function_folders(app_dir: Path) -> list[Path]:

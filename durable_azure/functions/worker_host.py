@@ -1,7 +1,10 @@
-"""Run the worker for an app until SIGINT/SIGTERM, then stop it gracefully.
+"""`durable-azure worker`: the worker and the timer, queue and blob listeners of an app, without the HTTP site.
 
-Each resource's start is paired with its stop (storage account, worker), so a failure at any step releases
-what was already opened. Start-up order: task hub resources first (idempotent), then the dispatchers.
+Each resource's start is paired with its stop (storage, worker, listeners), so a failure at any step releases
+what was already opened; SIGINT/SIGTERM stops the listeners first (invocations in progress finish), then the
+worker. Start-up order: task hub resources first (idempotent), then the worker, then the listeners.
+Clients handed to functions here carry management links for the default local host address, since this
+process serves no HTTP.
 """
 
 from __future__ import annotations
@@ -10,45 +13,50 @@ import asyncio
 import logging
 import signal
 
-from durable_azure.azure_storage import StorageAccount, TaskHub
+from durable_azure.functions.bound_activities import registry_with_bindings
 from durable_azure.functions.environment import AppEnvironment
-from durable_azure.functions.host_storage import create_task_hub
-from durable_azure.worker import Registry, Worker
+from durable_azure.functions.host import DEFAULT_HOST, DEFAULT_PORT, invocation_services
+from durable_azure.functions.host_storage import open_host_storage
+from durable_azure.functions.indexing import AppIndex
+from durable_azure.functions.triggers import run_listeners
+from durable_azure.functions.urls import ManagementUrls
+from durable_azure.worker import Worker
 
 logger = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-async def run_worker(environment: AppEnvironment, registry: Registry, *, stop: asyncio.Event | None = None) -> None:
-    """Serve `registry` on the app's task hub until `stop` is set (default: until SIGINT or SIGTERM).
+async def run_worker(environment: AppEnvironment, index: AppIndex, *, stop: asyncio.Event | None = None) -> None:
+    """Serve the app's orchestrators, activities and non-HTTP triggers until `stop` is set (default: a signal).
 
     Storage calls: creates the task hub's queues, tables and containers if missing, then polls.
     """
     stop = stop if stop is not None else _stop_on_signals()
     settings = environment.settings
-    account = StorageAccount.for_settings(environment.connection, environment.settings)
-    try:
-        hub = TaskHub(account, settings.hub_name, partition_count=settings.partition_count)
-        await create_task_hub(hub, environment.connection)
-        worker = Worker(hub, registry, settings)
+    async with open_host_storage(environment) as storage:
+        urls = ManagementUrls(base_url=f"http://{DEFAULT_HOST}:{DEFAULT_PORT}", task_hub=settings.hub_name)
+        services = invocation_services(storage, urls)
+        registry = registry_with_bindings(index, services)
+        worker = Worker(storage.hub, registry, settings)
         await worker.start()
-        logger.info(
-            "host.started hub=%s app_dir=%s account=%s connection=%s orchestrators=%d activities=%d",
-            settings.hub_name,
-            environment.app_dir,
-            account.account_name,
-            environment.connection.source,
-            len(registry.orchestrators),
-            len(registry.activities),
-        )
         try:
-            await stop.wait()
+            async with run_listeners(index.triggered, services) as listeners:
+                logger.info(
+                    "host.started hub=%s app_dir=%s account=%s connection=%s orchestrators=%d activities=%d "
+                    "triggers=%s",
+                    settings.hub_name,
+                    environment.app_dir,
+                    storage.account.account_name,
+                    environment.connection.source,
+                    len(registry.orchestrators),
+                    len(registry.activities),
+                    ",".join(f"{function.name}({listener.describe()})" for function, listener in listeners) or "-",
+                )
+                await stop.wait()
+                logger.info("host.stopping hub=%s", settings.hub_name)
         finally:
-            logger.info("host.stopping hub=%s", settings.hub_name)
             await worker.stop()
-    finally:
-        await account.close()
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -53,7 +53,9 @@ def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
 
 def test_worker_without_function_app_prints_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["worker", "--app-dir", str(tmp_path)]) == 1
-    assert f"no function_app.py in {tmp_path.resolve()}" in one_error_line(capsys)
+    assert f"no function_app.py and no function folders (*/function.json) in {tmp_path.resolve()}" in one_error_line(
+        capsys
+    )
 
 
 def test_bad_host_json_prints_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -17,7 +17,7 @@ import azure.functions as func
 
 from durable_azure.azure_storage import TaskHub
 from durable_azure.client import DurableOrchestrationClient
-from durable_azure.functions.bindings import invoke_http_function
+from durable_azure.functions.http_invocation import invoke_http_function
 from durable_azure.functions.indexing import AppIndex, HttpFunction, InvocationServices, index_app
 from durable_azure.functions.urls import ManagementUrls
 from durable_azure.worker import Worker

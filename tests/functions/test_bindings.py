@@ -15,7 +15,7 @@ import pytest_asyncio
 
 from durable_azure.azure_storage import TaskHub
 from durable_azure.errors import FunctionInvocationError
-from durable_azure.functions.bindings import invoke_http_function
+from durable_azure.functions.http_invocation import invoke_http_function
 from durable_azure.status import OrchestrationRuntimeStatus
 from tests.conftest import unique_hub_name
 from tests.functions.harness import RunningApp, body_json, running_app
