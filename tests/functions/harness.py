@@ -77,7 +77,13 @@ async def running_app(app_dir: Path, task_hub: TaskHub, *, with_worker: bool = T
         return DurableOrchestrationClient(hub)
 
     management = ManagementUrls(base_url=BASE_URL, task_hub=task_hub.hub_name, connection_name="Storage")
-    services = InvocationServices(client=client, client_for=client_for, management=management)
+    services = InvocationServices(
+        client=client,
+        client_for=client_for,
+        management=management,
+        account_for=lambda connection_name: task_hub.account,
+        host_id=f"testhost-{task_hub.hub_name.lower()}"[:32],
+    )
     try:
         yield RunningApp(index=index, services=services, client=client, hubs=hubs)
     finally:
