@@ -107,6 +107,11 @@ class TimerListener:
         self._pending: datetime.datetime | None = None
         self._next: datetime.datetime | None = None
 
+    @property
+    def next_occurrence(self) -> datetime.datetime | None:
+        """The occurrence this process waits for or is running (UTC); None while it does not hold the timer."""
+        return self._next
+
     def describe(self) -> str:
         upcoming = self._next or self.schedule.next_after(self._clock())
         zone = "" if self.time_zone is UTC else f", time zone {self.time_zone}"
