@@ -157,8 +157,9 @@ class TimerListener:
             renewing = asyncio.create_task(lock.keep_renewed())
             try:
                 await self._run_as_holder(renewing)
-            except StorageError as error:
-                logger.warning("timer.storage_failed function=%s: %s; giving the timer up", self.function.name, error)
+            except Exception as error:  # storage down, or our bug: hand the timer over rather than stop it for good
+                logger.error("timer.holder_failed function=%s: %s: %s; giving the lock up", self.function.name,
+                             type(error).__name__, error, exc_info=not isinstance(error, StorageError))  # fmt: skip
                 await lock.release()
                 await wait_or_stop(self._stop, self._lock_retry_seconds)
             finally:
