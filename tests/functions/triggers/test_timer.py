@@ -7,6 +7,7 @@ functions; nothing asserts how late they were (bench/timer_lateness.py measures 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import json
 import logging
@@ -20,6 +21,7 @@ from typing import Any
 import azure.functions as func
 import pytest
 import pytest_asyncio
+from azure.core.exceptions import HttpResponseError
 from azure.storage.blob.aio import BlobLeaseClient, BlobServiceClient
 
 from durable_azure.azure_storage import StorageAccount, TaskHub
@@ -62,18 +64,28 @@ async def services(storage_account: StorageAccount) -> AsyncIterator[InvocationS
 
 
 class Recorder:
-    """Firings of one or more functions: (who, wall time, TimerRequest)."""
+    """Firings of one or more functions: (who, wall time, TimerRequest), and the occurrence each one ran."""
 
     def __init__(self) -> None:
         self.firings: list[tuple[str, float, func.TimerRequest]] = []
+        self.occurrences: list[datetime.datetime | None] = []
+        self.listeners: dict[str, TimerListener] = {}
         self.changed = asyncio.Event()
 
     def function(self, who: str) -> Callable[[func.TimerRequest], Any]:
         async def record(timer: func.TimerRequest) -> None:
             self.firings.append((who, time.time(), timer))
+            listener = self.listeners.get(who)
+            self.occurrences.append(listener.next_occurrence if listener is not None else None)
             self.changed.set()
 
         return record
+
+    def listener(self, who: str, schedule: str, services: InvocationServices) -> TimerListener:
+        """A listener of the function "tick" recording as `who`, on `services`' host id."""
+        function = timer_function("tick", self.function(who), schedule)
+        self.listeners[who] = TimerListener(function, services, lock_retry_seconds=FAST_RETRY)
+        return self.listeners[who]
 
     async def wait_for(self, count: int, timeout: float = 10) -> None:
         async def reached() -> None:
@@ -87,7 +99,10 @@ class Recorder:
         return [int(moment) for name, moment, _ in self.firings if who is None or name == who]
 
 
-def assert_each_second_once(recorder: Recorder) -> None:
+def assert_each_occurrence_once(recorder: Recorder) -> None:
+    """No occurrence ran twice, by the occurrence each run was for and by the second it started in."""
+    assert None not in recorder.occurrences
+    assert len(recorder.occurrences) == len(set(recorder.occurrences)), f"fired twice: {recorder.occurrences}"
     seconds = recorder.seconds()
     assert len(seconds) == len(set(seconds)), f"an occurrence fired twice: {sorted(seconds)}"
 
@@ -107,10 +122,8 @@ async def test_timer_trigger_is_registered_and_invalid_schedule_is_a_start_up_er
 
 async def test_two_hosts_fire_each_occurrence_once_and_hand_over_on_stop(services: InvocationServices) -> None:
     recorder = Recorder()
-    first = TimerListener(timer_function("tick", recorder.function("first"), EVERY_SECOND), services,
-                          lock_retry_seconds=FAST_RETRY)  # fmt: skip
-    second = TimerListener(timer_function("tick", recorder.function("second"), EVERY_SECOND), services,
-                           lock_retry_seconds=FAST_RETRY)  # fmt: skip
+    first = recorder.listener("first", EVERY_SECOND, services)
+    second = recorder.listener("second", EVERY_SECOND, services)
     await first.start()
     await second.start()
     assert "standby" in second.describe() and "standby" not in first.describe()
@@ -119,7 +132,7 @@ async def test_two_hosts_fire_each_occurrence_once_and_hand_over_on_stop(service
     handed_over = len(recorder.firings)
     await recorder.wait_for(handed_over + 3)
     await second.stop()
-    assert_each_second_once(recorder)
+    assert_each_occurrence_once(recorder)
     assert {who for who, _, _ in recorder.firings[:handed_over]} == {"first"}
     assert {who for who, _, _ in recorder.firings[handed_over:]} == {"second"}
     assert all(not timer.past_due and timer.schedule_status == {} for _, _, timer in recorder.firings)
@@ -130,10 +143,8 @@ async def test_a_holder_whose_lease_moved_on_fires_no_occurrence_again(
 ) -> None:
     """A holder paused past its lease (simulated by breaking it) finds out at its next occurrence and stops."""
     recorder = Recorder()
-    first = TimerListener(timer_function("tick", recorder.function("first"), EVERY_SECOND), services,
-                          lock_retry_seconds=FAST_RETRY)  # fmt: skip
-    second = TimerListener(timer_function("tick", recorder.function("second"), EVERY_SECOND), services,
-                           lock_retry_seconds=FAST_RETRY)  # fmt: skip
+    first = recorder.listener("first", EVERY_SECOND, services)
+    second = recorder.listener("second", EVERY_SECOND, services)
     await first.start()
     await recorder.wait_for(2)
     async with BlobServiceClient.from_connection_string(connection_string) as blob_service:
@@ -143,9 +154,28 @@ async def test_a_holder_whose_lease_moved_on_fires_no_occurrence_again(
     await recorder.wait_for(len(recorder.firings) + 4)
     await first.stop()
     await second.stop()
-    assert_each_second_once(recorder)
+    assert_each_occurrence_once(recorder)
     first_of_second = min(moment for who, moment, _ in recorder.firings if who == "second")
     assert all(moment < first_of_second for who, moment, _ in recorder.firings if who == "first")
+
+
+async def test_each_occurrence_runs_once_while_the_lock_moves_between_three_hosts(
+    services: InvocationServices, connection_string: str
+) -> None:
+    recorder = Recorder()
+    listeners = [recorder.listener(f"host{number}", EVERY_SECOND, services) for number in range(3)]
+    for listener in listeners:
+        await listener.start()
+    async with BlobServiceClient.from_connection_string(connection_string) as blob_service:
+        blob = blob_service.get_blob_client(HOSTS_CONTAINER, listener_lock_name(services.host_id, "tick"))
+        for _ in range(6):
+            await asyncio.sleep(0.7)
+            with contextlib.suppress(HttpResponseError):  # not leased at this instant
+                await BlobLeaseClient(blob).break_lease(lease_break_period=0)
+    for listener in listeners:
+        await listener.stop()
+    assert_each_occurrence_once(recorder)
+    assert len(recorder.firings) >= 2
 
 
 async def write_status(account: StorageAccount, host_id: str, function_name: str, document: dict[str, str]) -> None:
