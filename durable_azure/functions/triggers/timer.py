@@ -255,7 +255,7 @@ class TimerListener:
     async def _sleep_until(self, when: datetime.datetime, renewing: asyncio.Task[None]) -> bool:
         """Wait for `when` (wall clock); False when stopped or the lease was lost first."""
         while True:
-            if self._stop.is_set() or renewing.done():
+            if self._stop.is_set() or renewing.done() or (self._lock is not None and not self._lock.is_held):
                 return False
             delay = (when - self._clock()).total_seconds()
             if delay <= 0:
