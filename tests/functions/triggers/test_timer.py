@@ -27,7 +27,7 @@ from azure.storage.blob.aio import BlobLeaseClient, BlobServiceClient
 from durable_azure.azure_storage import StorageAccount, TaskHub
 from durable_azure.client import DurableOrchestrationClient
 from durable_azure.errors import ConfigurationError
-from durable_azure.functions.indexing import InvocationServices, TriggeredFunction, binding_spec
+from durable_azure.functions.indexing import InvocationServices, TriggeredFunction, binding_spec, index_app
 from durable_azure.functions.triggers import listener_for, trigger_types
 from durable_azure.functions.triggers.singleton import HOSTS_CONTAINER, listener_lock_name
 from durable_azure.functions.triggers.timer import CLAIM_METADATA, TimerListener
@@ -325,3 +325,30 @@ async def test_an_unset_schedule_setting_is_a_start_up_error(
         (function,) = app.index.triggered
         with pytest.raises(ConfigurationError, match=r"function 'start_on_schedule'.*'TIMER_APP_SCHEDULE'"):
             listener_for(function, app.services)
+
+
+async def test_a_v1_timer_function_runs_on_startup_with_its_function_json(
+    services: InvocationServices, tmp_path: Path
+) -> None:
+    folder = tmp_path / "Cleanup"
+    folder.mkdir()
+    binding = {"name": "mytimer", "type": "timerTrigger", "direction": "in", "schedule": "0 0 3 * * *",
+               "runOnStartup": "true", "useMonitor": False}  # fmt: skip
+    (folder / "function.json").write_text(json.dumps({"scriptFile": "__init__.py", "bindings": [binding]}))
+    (folder / "__init__.py").write_text(
+        "import json\nimport pathlib\n\nimport azure.functions as func\n\n\n"
+        "def main(mytimer: func.TimerRequest) -> None:\n"
+        "    with pathlib.Path(__file__).with_name('runs.jsonl').open('a') as runs:\n"
+        "        runs.write(json.dumps([mytimer.past_due, mytimer.schedule_status]) + '\\n')\n"
+    )
+    (function,) = index_app(tmp_path).triggered
+    listener = listener_for(function, services)
+    runs = folder / "runs.jsonl"
+    await listener.start()
+    try:
+        while not runs.exists():
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # a second start-up run would come now
+    finally:
+        await listener.stop()
+    assert [json.loads(line) for line in runs.read_text().splitlines()] == [[False, {}]]
