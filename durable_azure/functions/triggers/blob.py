@@ -91,6 +91,8 @@ class BlobTriggerListener:
         )
         self._cursor: datetime | None = None
         self._running: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._settled: dict[tuple[str, str], datetime] = {}
+        """Versions found complete at or after the cursor, so the next scans do not ask for their receipts again."""
         self._stopping = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
 
@@ -136,7 +138,7 @@ class BlobTriggerListener:
             if self._cursor is not None and modified < self._cursor:
                 continue
             parts = self.pattern.match(item.name)
-            if parts is None:
+            if parts is None or (item.name, etag) in self._settled:
                 continue
             if not await self._start_unless_settled(item, etag, parts):
                 held = modified if held is None or modified < held else held
@@ -144,6 +146,7 @@ class BlobTriggerListener:
         if cursor is not None and cursor != self._cursor and not self._stopping.is_set():
             await self._cursor_store.write(cursor)
             self._cursor = cursor
+            self._settled = {key: modified for key, modified in self._settled.items() if modified >= cursor}
 
     async def _list(self) -> list[BlobItem]:
         try:
@@ -164,6 +167,8 @@ class BlobTriggerListener:
             return False
         outcome, claim = await self.receipts.claim(self.pattern.container, item.name, etag)
         if outcome is ClaimOutcome.DONE:
+            if item.properties.last_modified is not None:
+                self._settled[key] = item.properties.last_modified
             return True
         if claim is None:
             return False
