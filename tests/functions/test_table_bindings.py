@@ -77,6 +77,9 @@ def test_row_key_with_take_or_filter_is_refused_at_indexing() -> None:
         table = {"type": "table", "name": "row", "direction": "in", "tableName": "t", "rowKey": "r", **extra}
         with pytest.raises(ConfigurationError, match="'rowKey' cannot be combined"):
             check_function("f", [trigger, table])
+    row_only = {"type": "table", "name": "row", "direction": "in", "tableName": "t", "rowKey": "r"}
+    with pytest.raises(ConfigurationError, match="'rowKey' needs a 'partitionKey'"):
+        check_function("f", [trigger, row_only])
     with pytest.raises(ConfigurationError, match="needs a 'tableName'"):
         check_function("f", [trigger, {"type": "table", "name": "row", "direction": "out"}])
 

@@ -48,6 +48,8 @@ class TableBinding:
             raise ConfigurationError(f"{where}: 'take' must be a positive integer, got {take!r}")
         if binding.field("rowKey") and (take is not None or binding.field("filter")):
             raise ConfigurationError(f"{where}: 'rowKey' cannot be combined with 'take' or 'filter'")
+        if binding.field("rowKey") and not binding.field("partitionKey"):
+            raise ConfigurationError(f"{where}: 'rowKey' needs a 'partitionKey' (one entity is read by both keys)")
 
     async def read(self, invocation: Invocation, binding: BindingSpec) -> Any:
         fields = _Fields(invocation, binding)

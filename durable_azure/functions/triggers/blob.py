@@ -150,9 +150,7 @@ class BlobTriggerListener:
 
     async def _list(self) -> list[BlobItem]:
         try:
-            return await self._account.blobs.list_blobs(
-                self.pattern.container, prefix=self.pattern.prefix, include_metadata=True
-            )
+            return await self._account.blobs.list_blobs(self.pattern.container, prefix=self.pattern.prefix)
         except StorageError as error:
             if error.code == "ContainerNotFound":
                 return []
