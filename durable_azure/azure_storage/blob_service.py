@@ -238,28 +238,44 @@ class BlobService:
         items: list[BlobItem] = []
         marker = ""
         while True:
-            query = [("restype", "container"), ("comp", "list")]
-            if prefix:
-                query.append(("prefix", prefix))
-            if include_metadata:
-                query.append(("include", "metadata"))
-            if marker:
-                query.append(("marker", marker))
-            response = await self._send(
-                "GET",
-                f"/{container}",
-                kind="blob.list",
-                operation="list blobs",
-                context=f"container={container!r}",
-                safety=Safety.IDEMPOTENT,
-                success=frozenset({200}),
-                query=tuple(query),
+            page, marker = await self.list_blobs_page(
+                container, prefix=prefix, include_metadata=include_metadata, marker=marker
             )
-            root = ElementTree.fromstring(response.body)
-            items.extend(_blob_item(element) for element in root.iter("Blob"))
-            marker = root.findtext("NextMarker") or ""
+            items.extend(page)
             if not marker:
                 return items
+
+    async def list_blobs_page(
+        self,
+        container: str,
+        *,
+        prefix: str = "",
+        include_metadata: bool = False,
+        marker: str = "",
+        max_results: int | None = None,
+    ) -> tuple[list[BlobItem], str]:
+        """One listing request (up to `max_results`, at most 5,000 blobs) and the marker of the next ("" at the end)."""
+        query = [("restype", "container"), ("comp", "list")]
+        if prefix:
+            query.append(("prefix", prefix))
+        if include_metadata:
+            query.append(("include", "metadata"))
+        if marker:
+            query.append(("marker", marker))
+        if max_results:
+            query.append(("maxresults", str(max_results)))
+        response = await self._send(
+            "GET",
+            f"/{container}",
+            kind="blob.list",
+            operation="list blobs",
+            context=f"container={container!r}",
+            safety=Safety.IDEMPOTENT,
+            success=frozenset({200}),
+            query=tuple(query),
+        )
+        root = ElementTree.fromstring(response.body)
+        return [_blob_item(element) for element in root.iter("Blob")], root.findtext("NextMarker") or ""
 
     async def lease(
         self,

@@ -28,6 +28,7 @@ import base64
 import contextlib
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -54,6 +55,19 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 POISON_QUEUE = "webjobs-blobtrigger-poison"
+BLOBS_PER_POLL = 10_000
+"""Blobs listed per poll, as the host's budget; a larger container is swept over several polls."""
+
+
+@dataclass(slots=True)
+class _Sweep:
+    """One pass over the container, which may take several polls: where the listing is, what it saw."""
+
+    marker: str = ""
+    latest: datetime | None = None
+    """The latest LastModified seen (starting from the cursor)."""
+    held: datetime | None = None
+    """The oldest LastModified of a blob not settled yet: the cursor must not pass it."""
 
 
 class BlobTriggerListener:
@@ -90,6 +104,7 @@ class BlobTriggerListener:
             host_blobs, services.host_id, self._account.account_name, self.pattern.container
         )
         self._cursor: datetime | None = None
+        self._sweep = _Sweep()
         self._running: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._settled: dict[tuple[str, str], datetime] = {}
         """Versions found complete at or after the cursor, so the next scans do not ask for their receipts again."""
@@ -102,6 +117,7 @@ class BlobTriggerListener:
     async def start(self) -> None:
         await self.receipts.prepare()
         self._cursor = await self._cursor_store.read()
+        self._sweep = _Sweep(latest=self._cursor)
         self._loop_task = asyncio.create_task(self._poll_loop(), name=f"blob-trigger-{self._function.name}")
 
     async def stop(self) -> None:
@@ -125,35 +141,51 @@ class BlobTriggerListener:
                 await asyncio.wait_for(self._stopping.wait(), self._settings.polling_interval)
 
     async def poll_once(self) -> None:
-        """One scan: claim and start every new blob version; then store the cursor if it moved."""
-        items = await self._list()
-        latest = self._cursor
-        held: datetime | None = None  # the oldest LastModified not yet handled: the cursor stays at or before it
-        for item in items:
-            modified = item.properties.last_modified
-            etag = item.properties.etag
-            if modified is None or etag is None:
-                continue
-            latest = modified if latest is None or modified > latest else latest
-            if self._cursor is not None and modified < self._cursor:
-                continue
-            parts = self.pattern.match(item.name)
-            if parts is None or (item.name, etag) in self._settled:
-                continue
-            if not await self._start_unless_settled(item, etag, parts):
-                held = modified if held is None or modified < held else held
-        cursor = latest if held is None or latest is None else min(latest, held)
+        """One poll: up to BLOBS_PER_POLL blobs of the current sweep listed, each new version claimed and started.
+
+        At the end of a sweep (the listing's last page) the cursor is stored if it moved: to the latest
+        LastModified seen, but no later than the oldest blob still being handled here or elsewhere.
+        """
+        sweep = self._sweep
+        listed = 0
+        while listed < BLOBS_PER_POLL:
+            items, sweep.marker = await self._list_page(sweep.marker, BLOBS_PER_POLL - listed)
+            listed += len(items)
+            for item in items:
+                await self._consider(item, sweep)
+            if not sweep.marker:
+                break
+        if sweep.marker:
+            return
+        self._sweep = _Sweep(latest=self._cursor)
+        cursor = sweep.latest if sweep.held is None or sweep.latest is None else min(sweep.latest, sweep.held)
         if cursor is not None and cursor != self._cursor and not self._stopping.is_set():
             await self._cursor_store.write(cursor)
             self._cursor = cursor
             self._settled = {key: modified for key, modified in self._settled.items() if modified >= cursor}
+            self._sweep = _Sweep(latest=cursor)
 
-    async def _list(self) -> list[BlobItem]:
+    async def _consider(self, item: BlobItem, sweep: _Sweep) -> None:
+        modified, etag = item.properties.last_modified, item.properties.etag
+        if modified is None or etag is None:
+            return
+        sweep.latest = modified if sweep.latest is None or modified > sweep.latest else sweep.latest
+        if self._cursor is not None and modified < self._cursor:
+            return
+        parts = self.pattern.match(item.name)
+        if parts is None or (item.name, etag) in self._settled:
+            return
+        if not await self._start_unless_settled(item, etag, parts):
+            sweep.held = modified if sweep.held is None or modified < sweep.held else sweep.held
+
+    async def _list_page(self, marker: str, max_results: int) -> tuple[list[BlobItem], str]:
         try:
-            return await self._account.blobs.list_blobs(self.pattern.container, prefix=self.pattern.prefix)
+            return await self._account.blobs.list_blobs_page(
+                self.pattern.container, prefix=self.pattern.prefix, marker=marker, max_results=min(max_results, 5000)
+            )
         except StorageError as error:
             if error.code == "ContainerNotFound":
-                return []
+                return [], ""
             raise
 
     async def _start_unless_settled(self, item: BlobItem, etag: str, parts: dict[str, str]) -> bool:

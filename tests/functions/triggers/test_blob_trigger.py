@@ -18,6 +18,7 @@ import pytest_asyncio
 from durable_azure.azure_storage import StorageAccount, TaskHub
 from durable_azure.errors import ConfigurationError
 from durable_azure.functions.indexing import TriggeredFunction
+from durable_azure.functions.triggers import blob as blob_trigger
 from durable_azure.functions.triggers import listener_for
 from durable_azure.functions.triggers.blob import POISON_QUEUE, BlobTriggerListener
 from durable_azure.functions.triggers.blob_receipts import HOSTS_CONTAINER, ClaimOutcome, scan_info_name
@@ -206,3 +207,21 @@ def test_event_grid_source_and_container_expressions_are_refused(app: RunningApp
         trigger = dataclasses.replace(copy_blob.trigger, raw=raw)
         with pytest.raises(ConfigurationError, match="function 'copy_blob'"):
             BlobTriggerListener(dataclasses.replace(copy_blob, trigger=trigger), app.services, settings=QUICK)
+
+
+async def test_a_large_container_is_swept_over_several_polls(
+    app: RunningApp, names: dict[str, str], storage_account: StorageAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(blob_trigger, "BLOBS_PER_POLL", 2)
+    watcher = listener(app)
+    await watcher.receipts.prepare()
+    for index in range(5):
+        await upload(storage_account, names["WATCHED"], f"s{index}.txt", b"x")
+    scan_info = scan_info_name(app.services.host_id, storage_account.account_name, names["WATCHED"])
+    processed = []
+    for _ in range(3):
+        assert await storage_account.blobs.get(HOSTS_CONTAINER, scan_info) is None
+        await step(watcher)
+        processed.append(sum([len(await copies(storage_account, names, f"s{index}")) for index in range(5)]))
+    assert processed == [2, 4, 5]
+    assert await storage_account.blobs.get(HOSTS_CONTAINER, scan_info) is not None
