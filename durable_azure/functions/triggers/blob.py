@@ -137,6 +137,9 @@ class BlobTriggerListener:
                 await self.poll_once()
             except (StorageError, OSError) as error:
                 logger.warning("blob_trigger.scan_failed function=%s error=%s", self._function.name, error)
+            except Exception:  # the loop must outlive a surprise: the next poll starts the sweep afresh
+                logger.exception("blob_trigger.scan_failed function=%s", self._function.name)
+                self._sweep = _Sweep(latest=self._cursor)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self._settings.polling_interval)
 

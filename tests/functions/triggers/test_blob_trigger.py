@@ -225,3 +225,27 @@ async def test_a_large_container_is_swept_over_several_polls(
         processed.append(sum([len(await copies(storage_account, names, f"s{index}")) for index in range(5)]))
     assert processed == [2, 4, 5]
     assert await storage_account.blobs.get(HOSTS_CONTAINER, scan_info) is not None
+
+
+async def test_attempts_are_counted_across_processes(
+    app: RunningApp, names: dict[str, str], storage_account: StorageAccount
+) -> None:
+    """A process that died during the last allowed attempt: the next one sends the poison notice, runs nothing."""
+    failures = function(app, "always_fails").function.__globals__["FAILURES"]
+    failures.clear()
+    watcher = listener(app, "always_fails")
+    await watcher.receipts.prepare()
+    await upload(storage_account, names["FAILING"], "died.bin", b"d")
+    blob = await storage_account.blobs.get(names["FAILING"], "died.bin")
+    assert blob is not None and blob.etag is not None
+    _, dead_host_claim = await watcher.receipts.claim(names["FAILING"], "died.bin", blob.etag)
+    assert dead_host_claim is not None
+    for _ in range(QUICK.max_dequeue_count):
+        await watcher.receipts.record_attempt(dead_host_claim)
+    await watcher.receipts.release(dead_host_claim)
+    await step(watcher)
+    assert failures == []
+    notices = [
+        json.loads(base64.b64decode(message.text)) for message in await storage_account.queues.peek(POISON_QUEUE, 32)
+    ]
+    assert [notice["BlobName"] for notice in notices if notice["ContainerName"] == names["FAILING"]] == ["died.bin"]
