@@ -3,12 +3,13 @@
 Input, as a JSON string (the Python worker has no table converter): with `partitionKey` and `rowKey`, the one
 entity (None when it does not exist: one point read); otherwise an array from a query whose filter is
 `PartitionKey eq '<partitionKey>'` and the binding's `filter`, at most `take` entities (one request per
-1,000). A missing table reads as no entity. `rowKey` with `take` or `filter` is refused at start-up, as
-the extension refuses it.
+1,000). A missing table fails a query (as the extension's does) and reads as no entity for a point read.
+`rowKey` with `take` or `filter` is refused at start-up, as the extension refuses it.
 
 Output: a JSON object or array (text, or a dict/list). An entity without ETag is inserted (an existing row
 fails the invocation, naming the binding and the keys); `"ETag": "*"` inserts or replaces; another ETag
-replaces If-Match. Entities are written in entity-group transactions per partition of at most 100, a
+replaces If-Match. Input entities carry no ETag (as the extension's), so a conditional replace needs one
+the function got elsewhere. Entities are written in entity-group transactions per partition of at most 100, a
 repeated RowKey starting a new one, in the order given; a table that does not exist is created and the
 transaction sent again, as the extension does.
 """
@@ -60,9 +61,15 @@ class TableBinding:
             row = await account.tables.get(table, partition_key, row_key)
             return None if row is None else json.dumps(_document(row))
         take = binding.field("take")
-        rows = [
-            _document(row) async for row in _query(account, table, _filter(partition_key, fields.get("filter")), take)
-        ]
+        query_filter = _filter(partition_key, fields.get("filter"))
+        try:
+            rows = [_document(row) async for row in _query(account, table, query_filter, take)]
+        except StorageError as error:
+            if error.code != "TableNotFound":
+                raise
+            raise FunctionInvocationError(
+                f"function {invocation.function_name!r}: input binding {binding.name!r}: table {table!r} does not exist"
+            ) from error
         return json.dumps(rows)
 
     async def plan(self, invocation: Invocation, binding: BindingSpec, value: Any) -> Write | None:
@@ -118,12 +125,7 @@ async def _query(
     continuation = None
     wanted = take
     while wanted is None or wanted > 0:
-        try:
-            page = await account.tables.query_page(table, query_filter, page_size=wanted, continuation=continuation)
-        except StorageError as error:
-            if error.code == "TableNotFound":
-                return
-            raise
+        page = await account.tables.query_page(table, query_filter, page_size=wanted, continuation=continuation)
         for row in page.rows[:wanted]:
             yield row
         if wanted is not None:
@@ -134,7 +136,7 @@ async def _query(
 
 
 def _document(row: TableRow) -> dict[str, Any]:
-    return entity_json(row.properties, etag=row.etag, timestamp=row.timestamp)
+    return entity_json(row.properties)
 
 
 def transactions(entities: list[OutputEntity]) -> list[list[OutputEntity]]:

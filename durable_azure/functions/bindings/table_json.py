@@ -1,9 +1,12 @@
 """Table entities as the Tables extension hands them to (and takes them from) a Python function: JSON text.
 
-The Python worker has no table converter, so an input arrives as the JSON the extension serializes: an object
-with every property, `PartitionKey`, `RowKey`, `Timestamp` and `odata.etag` included (binary as base64, times
-as ISO 8601), or an array of such objects for a query. An output is a JSON object or array (text, or a dict or
-list the function returns); this module checks it and turns each object into a row to write.
+The Python worker has no table converter, so an input arrives as the JSON the extension serializes
+(`TablesExtensionConfigProvider.ConvertEntityToJObject`): an object with `PartitionKey`, `RowKey` and every
+other property, but neither `Timestamp` nor `odata.etag` (the extension leaves both out, "for V4
+compatibility"); binary as base64, times as ISO 8601; an array of such objects for a query. An output is a
+JSON object or array (text, or a dict or list the function returns); as the extension does, `ETag` (any
+case, or `odata.etag`) decides how it is written, `PartitionKey`/`RowKey` are matched without case, and a
+nested object or array is stored as its JSON text. This module checks it and turns each object into a row.
 
 No storage here: `bindings/table.py` reads and writes.
 """
@@ -43,13 +46,9 @@ class OutputEntity:
         return str(self.properties["RowKey"])
 
 
-def entity_json(properties: Mapping[str, Any], *, etag: str | None, timestamp: datetime | None) -> dict[str, Any]:
-    """A row as the extension's JSON object: keys first, then Timestamp, odata.etag and the other properties."""
+def entity_json(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """A row's properties as the extension's JSON object: the keys first, then the others (no Timestamp or ETag)."""
     document: dict[str, Any] = {name: properties.get(name) for name in _KEY_NAMES}
-    if timestamp is not None:
-        document["Timestamp"] = timestamp.isoformat()
-    if etag is not None:
-        document["odata.etag"] = etag
     for name, value in properties.items():
         if name not in _KEY_NAMES:
             document[name] = _json_value(value)
@@ -106,8 +105,8 @@ def _entity(entry: Any, binding_name: str, where: str, partition_key: str | None
             continue
         elif lowered in ("partitionkey", "rowkey"):
             properties["PartitionKey" if lowered == "partitionkey" else "RowKey"] = item
-        elif isinstance(item, dict | list):
-            raise refuse(f"property {name!r} holds a JSON {type(item).__name__}; table properties are scalars")
+        elif isinstance(item, dict | list):  # the extension stores a nested value as its JSON text
+            properties[str(name)] = json.dumps(item)
         else:
             properties[str(name)] = item
     for key in _KEY_NAMES:
