@@ -109,6 +109,7 @@ class BlobTriggerListener:
         self._settled: dict[tuple[str, str], datetime] = {}
         """Versions found complete at or after the cursor, so the next scans do not ask for their receipts again."""
         self._stopping = asyncio.Event()
+        self._polling = asyncio.Lock()
         self._loop_task: asyncio.Task[None] | None = None
 
     def describe(self) -> str:
@@ -149,6 +150,10 @@ class BlobTriggerListener:
         At the end of a sweep (the listing's last page) the cursor is stored if it moved: to the latest
         LastModified seen, but no later than the oldest blob still being handled here or elsewhere.
         """
+        async with self._polling:  # one poll at a time: they share the sweep
+            await self._poll()
+
+    async def _poll(self) -> None:
         sweep = self._sweep
         listed = 0
         while listed < BLOBS_PER_POLL:

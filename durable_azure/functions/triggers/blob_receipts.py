@@ -22,7 +22,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from durable_azure.azure_storage.blob_service import BlobProperties, BlobService, LeaseAction
 from durable_azure.errors import LeaseLostError, StorageError
@@ -142,7 +142,10 @@ class ScanCursor:
             return None
 
     async def write(self, latest_scan: datetime) -> None:
-        data = json.dumps({"LatestScan": latest_scan.isoformat()}).encode()
+        """As the host's Json.NET writes a UTC DateTime: `2024-05-01T10:00:00Z` (fraction only when there is one)."""
+        utc = latest_scan.astimezone(UTC)
+        text = utc.strftime("%Y-%m-%dT%H:%M:%S") + (f".{utc.microsecond:06d}".rstrip("0") if utc.microsecond else "")
+        data = json.dumps({"LatestScan": text + "Z"}).encode()
         await self._blobs.put(HOSTS_CONTAINER, self._name, data, content_type="application/json")
 
 
