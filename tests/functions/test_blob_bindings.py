@@ -76,7 +76,7 @@ async def test_bad_output_value_fails_naming_the_binding(app: RunningApp, storag
 
 def test_path_without_container_or_with_expression_container_is_refused() -> None:
     trigger = {"type": "httpTrigger", "name": "req", "direction": "in"}
-    for path in (None, "", "{name}/file.txt"):
+    for path in (None, "", "only-a-container", "{name}/file.txt"):
         blob = {"type": "blob", "name": "file", "direction": "in", "path": path}
         with pytest.raises(ConfigurationError, match=r"function 'f'.*binding 'file'"):
             check_function("f", [trigger, blob])

@@ -70,6 +70,11 @@ def check_path(function_name: str, binding: BindingSpec) -> tuple[str, str]:
             "(container/blob, e.g. samples-workitems/{name})"
         )
     container, _, name = path.strip("/").partition("/")
+    if not name:
+        raise ConfigurationError(
+            f"function {function_name!r}: {binding.type} binding {binding.name!r} has path {path!r}, which names a "
+            "container but no blob (container/blob)"
+        )
     if has_parameters(container):
         raise ConfigurationError(
             f"function {function_name!r}: {binding.type} binding {binding.name!r} has path {path!r}; "
