@@ -108,6 +108,7 @@ def check_function(function_name: str, bindings: Sequence[Mapping[str, Any]]) ->
 
 def _load_handlers() -> None:
     """Import the binding modules, which register themselves (kept lazy: they import the client layer)."""
+    import durable_azure.functions.bindings.queue  # noqa: F401
     from durable_azure.functions.bindings import client, http  # noqa: F401
 
 

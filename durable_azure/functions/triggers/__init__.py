@@ -81,6 +81,7 @@ def trigger_types() -> list[str]:
 
 def _load_listeners() -> None:
     """Import the listener modules, which register themselves (one line per module)."""
+    from durable_azure.functions.triggers import queue  # noqa: F401
 
 
 __all__ = ["Listener", "ListenerFactory", "listener_for", "register", "run_listeners", "trigger_types"]
