@@ -115,3 +115,23 @@ def announce(context):
 def send_announcement(text: str, out: func.Out[str]) -> str:
     out.set(f"announced {text}")
     return "sent"
+
+
+@app.route(route="emit", methods=["POST"])
+@app.queue_output(arg_name="out", queue_name="%EMIT_QUEUE%", connection=STORAGE)
+def emit(req: func.HttpRequest, out: func.Out[str]) -> func.HttpResponse:
+    """Sets the output to the value shape the request names: each shape the queue output accepts, and bad ones."""
+    shapes = {
+        "text": lambda: "plain",
+        "bytes": lambda: b"\x00\xffraw",
+        "dict": lambda: {"a": 1},
+        "message": lambda: func.QueueMessage(id="ignored", body="the body"),
+        "list": lambda: ["one", b"two", {"three": 3}, func.QueueMessage(body="four")],
+        "none": lambda: None,
+        "empty": lambda: [],
+        "number": lambda: 5,
+        "bad-entry": lambda: ["fine", 5],
+        "huge": lambda: "x" * 70_000,
+    }
+    out.set(shapes[req.get_json()["shape"]]())
+    return func.HttpResponse("ok")
