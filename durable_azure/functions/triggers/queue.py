@@ -79,7 +79,10 @@ class QueueListener:
     async def start(self) -> None:
         if self._services.account_for is None:
             raise ConfigurationError(f"function {self._function.name!r}: this host gives triggers no storage account")
-        self._account = self._services.account_for(self._connection)
+        try:
+            self._account = self._services.account_for(self._connection)
+        except ConfigurationError as error:
+            raise ConfigurationError(f"function {self._function.name!r}: queueTrigger connection: {error}") from error
         self._watching = queue_messages.watch(self._account, self.queue, self._wake)
         self._watching.__enter__()
         self._poller = asyncio.create_task(self._poll(), name=f"queue-trigger-{self._function.name}")
@@ -131,8 +134,10 @@ class QueueListener:
             return await self._account.queues.receive(
                 self.queue, self._settings.batch_size, visibility_timeout=int(self._visibility.total_seconds())
             )
-        except StorageError as error:
-            if not queue_messages.is_queue_missing(error):
+        except Exception as error:  # never let the poller die while the host runs: back off and try again
+            if not isinstance(error, StorageError):
+                logger.exception("queue.receive_failed function=%s queue=%s", self._function.name, self.queue)
+            elif not queue_messages.is_queue_missing(error):
                 logger.warning(
                     "queue.receive_failed function=%s queue=%s error=%s", self._function.name, self.queue, error
                 )
@@ -162,6 +167,7 @@ class QueueListener:
         logger.warning(
             "queue.function_failed function=%s queue=%s message_id=%s dequeue_count=%d error=%r",
             self._function.name, self.queue, message.message_id, message.dequeue_count, failure,
+            exc_info=failure,
         )  # fmt: skip
         if message.dequeue_count >= self._settings.max_dequeue_count:
             await self._to_poison(message, receipt, reason=f"failed {message.dequeue_count} time(s)")
