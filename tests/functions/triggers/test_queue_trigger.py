@@ -121,16 +121,20 @@ async def test_a_message_over_the_dequeue_count_goes_to_poison_without_running(a
     assert await queues.visible(record) == []
 
 
-async def test_a_queue_that_does_not_exist_yet_is_polled_until_it_does(app: RunningApp, queues: Queues) -> None:
+async def test_a_queue_that_does_not_exist_yet_is_polled_until_it_does(
+    task_hub: TaskHub, queues: Queues, caplog: pytest.LogCaptureFixture
+) -> None:
     queue, record = queues.name("TEXT_QUEUE"), queues.name("RECORD_QUEUE")
-    async with listening(app, "as_text"):
+    async with running_app(APP_DIR, task_hub, with_worker=False) as bare, listening(bare, "as_text"):
+        receives = queues.account.counter.snapshot().get("queue.receive", 0)
 
-        async def polled_once() -> bool:
-            return queues.account.counter.snapshot().get("queue.receive", 0) > 0
+        async def polled_twice() -> bool:  # only the listener receives here: no worker runs
+            return queues.account.counter.snapshot().get("queue.receive", 0) >= receives + 2
 
-        await eventually(polled_once, "a receive on the missing queue")
+        await eventually(polled_twice, "receives on the missing queue")
         await queues.send(queue, "late")
         assert await queues.take(record, 1) == ["str:late"]
+    assert "queue.receive_failed" not in caplog.text
 
 
 def test_describe_names_the_queue_and_connection(app: RunningApp, queues: Queues) -> None:
@@ -144,3 +148,12 @@ def test_an_unset_queue_name_setting_is_a_start_up_error(app: RunningApp, monkey
     function = next(function for function in app.index.triggered if function.name == "as_text")
     with pytest.raises(ConfigurationError, match=r"function 'as_text'.*TEXT_QUEUE"):
         listener_for(function, app.services)
+
+
+async def test_a_v1_function_reads_host_json_from_the_app_folder(task_hub: TaskHub, queues: Queues) -> None:
+    """tests/functions/queue_v1_app/host.json says messageEncoding none: text travels as it is, both ways."""
+    source, copies = queues.name("V1_IN_QUEUE"), queues.name("V1_OUT_QUEUE")
+    await queues.send(source, "plain text", encode=False)
+    v1_dir = APP_DIR.parent / "queue_v1_app"
+    async with running_app(v1_dir, task_hub, with_worker=False) as v1_app, listening(v1_app, "CopyMessage"):
+        assert await queues.take(copies, 1, decode=False) == ["copy of plain text (dequeued 1 time)"]
