@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -118,3 +119,30 @@ async def test_many_messages_run_in_parallel_up_to_the_limit(app: RunningApp, qu
     async with listening(app, "slow"):
         await queues.take(record, 10)
     assert 1 < max(peak) <= 6
+
+
+async def test_messages_received_after_stop_are_visible_again_at_once(
+    app: RunningApp, queues: Queues, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A receive answered after stop() was called: its messages are handed back, not kept invisible 10 minutes."""
+    queue, record = queues.name("TEXT_QUEUE"), queues.name("RECORD_QUEUE")
+    for index in range(3):
+        await queues.send(queue, f"r{index}")
+    receiving, answer = asyncio.Event(), asyncio.Event()
+    storage = queues.account.queues
+    real_receive = storage.receive
+
+    async def receive_answered_late(*arguments: object, **options: object) -> object:
+        receiving.set()
+        await answer.wait()  # the real receive runs only once stop has begun
+        return await real_receive(*arguments, **options)
+
+    monkeypatch.setattr(storage, "receive", receive_answered_late)
+    async with listening(app, "as_text") as listener:
+        await receiving.wait()
+        stopping = asyncio.create_task(listener.stop())
+        await asyncio.sleep(0)  # stop() has marked the listener stopping and waits for the poller
+        answer.set()
+        await stopping
+    assert len(await queues.visible(queue)) == 3
+    assert await queues.visible(record) == []
