@@ -1,4 +1,4 @@
-"""The printed table: per workload its medians, requests by kind, the Azurite bound and the DBOS ratio; then P1-P7."""
+"""The printed table: per workload its medians, requests by kind, Azurite bound, DBOS ratio; then the targets."""
 
 from __future__ import annotations
 

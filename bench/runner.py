@@ -23,6 +23,7 @@ from bench.sizes import Sizes
 from bench.stats import median, median_counts, ratio
 from bench.workloads import Measurement, w1_latency, w1_throughput, w2_fan_out, w3_event_latency, w3_event_throughput
 from bench.workloads_long import w4_long_history, w5_idle
+from bench.workloads_queue import w6_queue_trigger
 from bench.workloads_waiting import w8_waiting_instances
 
 Workload = Callable[[str, EngineTimer, Sizes], Awaitable[Measurement]]
@@ -67,6 +68,15 @@ SPECS = (
         throughput=True,
     ),
     Spec(key="W1b", title="hello sequence alone", function=w1_latency, headline="latency_median_ms", throughput=False),
+    # Soon after W1a: its rate is compared with W1a's of the same run (target P8), and the machine's speed drifts.
+    Spec(
+        key="W6",
+        title="orchestrations started by a queue trigger",
+        function=w6_queue_trigger,
+        headline="messages_per_second",
+        throughput=True,
+        standing_messages=Sizes.w6_standing_messages,
+    ),
     Spec(
         key="W2",
         title="fan-out/fan-in",

@@ -25,6 +25,8 @@ class Sizes:
     w8_instances: int = 10_000
     w8_events: int = 100
     w8_memory_sample: int = 200
+    # W6: messages waiting on a queue, each starting one hello sequence from the queue trigger.
+    w6_messages: int = 2000
     bound_requests: int = 800
     bound_concurrencies: tuple[int, ...] = (16, 64)
     # Generous ceilings that only stop a hung run; never part of any figure.
@@ -38,6 +40,10 @@ class Sizes:
         cost at half the fan-out.
         """
         return self.w2_activities // 2
+
+    def w6_standing_messages(self) -> int:
+        """W6's trigger queue drains from `w6_messages` to none: half of them stand on average."""
+        return self.w6_messages // 2
 
     def with_idle_seconds(self, seconds: float | None) -> Sizes:
         return self if seconds is None else replace(self, w5_idle_seconds=seconds)
@@ -61,6 +67,7 @@ QUICK = Sizes(
     w8_instances=500,
     w8_events=20,
     w8_memory_sample=100,
+    w6_messages=200,
     bound_requests=250,
     run_timeout_seconds=120.0,
 )
@@ -79,6 +86,7 @@ TINY = Sizes(
     w8_instances=20,
     w8_events=4,
     w8_memory_sample=10,
+    w6_messages=10,
     bound_requests=60,
     run_timeout_seconds=60.0,
 )

@@ -1,4 +1,4 @@
-"""Issue 5's targets P1-P7, compared with the measured medians and ratios (reported, never asserted in tests)."""
+"""Issue 5's targets P1-P7 and issue 11's P8, against the measured medians and ratios (reported, never asserted)."""
 
 from __future__ import annotations
 
@@ -51,6 +51,8 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
     idle_rate = _figure(results, "W5", "median", "idle_requests_per_minute")
     after_idle = _figure(results, "W5", "median", "start_after_idle_ms")
     w4_queries = 0.0 if math.isnan(w4_queries) and _known(w4_cpu) else w4_queries
+    w6_rate = _figure(results, "W6", "median", "messages_per_second")
+    w6_deep_fraction = _figure(results, "W6", "bound", "at_depth", "fraction")
     return [
         _target(
             "P1",
@@ -101,5 +103,14 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
             "W5 <= 30 requests/min idle, start after idle <= 200 ms",
             f"{idle_rate:.1f}/min; {after_idle:.0f} ms",
             idle_rate <= 30 and after_idle <= 200 if _known(idle_rate, after_idle) else None,
+        ),
+        _target(
+            "P8",
+            "W6 (queue-triggered starts) >= 70 % of W1a's orchestrations/s on the same run",
+            f"{w6_rate:.1f}/s vs W1a {w1_rate:.1f}/s = {w6_rate / w1_rate:.0%}; "
+            f"{w6_deep_fraction:.0%} of the Azurite bound at W6's depth"
+            if _known(w6_rate, w1_rate)
+            else f"{w6_rate:.1f}/s (W1a not run)",
+            w6_rate >= 0.7 * w1_rate if _known(w6_rate, w1_rate) else None,
         ),
     ]

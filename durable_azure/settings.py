@@ -253,8 +253,8 @@ def _parse_integer(path: str, value: Any, integer_key: _IntegerKey) -> int:
     return number
 
 
-def parse_timespan(value: Any, *, key: str = "value") -> timedelta:
-    """Parse a .NET TimeSpan string ("00:05:00", "1.00:00:00", "00:00:00.250"); it must be positive."""
+def parse_timespan(value: Any, *, key: str = "value", allow_zero: bool = False) -> timedelta:
+    """Parse a .NET TimeSpan string ("00:05:00", "1.00:00:00", "00:00:00.250"); positive unless `allow_zero`."""
     match = _TIMESPAN.match(value.strip()) if isinstance(value, str) else None
     if match is None:
         raise ConfigurationError(f'{key} must be a TimeSpan like "00:05:00" or "1.00:00:00", got {value!r}')
@@ -263,7 +263,7 @@ def parse_timespan(value: Any, *, key: str = "value") -> timedelta:
     if minutes > 59 or seconds >= 60:
         raise ConfigurationError(f"{key} has minutes or seconds out of range, got {value!r}")
     duration = timedelta(days=int(match["days"] or 0), hours=int(match["hours"]), minutes=minutes, seconds=seconds)
-    if duration <= timedelta(0):
+    if duration < timedelta(0) or (duration == timedelta(0) and not allow_zero):
         raise ConfigurationError(f"{key} must be longer than zero, got {value!r}")
     return duration
 
@@ -343,3 +343,21 @@ def load_http_route_prefix(app_dir: Path) -> str:
     if not isinstance(value, str):
         raise ConfigurationError(f"{path}: extensions.http.routePrefix must be a string, got {value!r}")
     return value.strip("/")
+
+
+def load_extension_section(app_dir: Path, name: str) -> tuple[Path, Mapping[str, Any]]:
+    """host.json's `extensions.{name}` (version 2.0) or top-level `{name}` (version 1), and the file's path.
+
+    {} when the file or the section does not exist; ConfigurationError naming the file when it is unreadable.
+    """
+    path = Path(app_dir) / HOST_JSON
+    if not path.exists():
+        return path, {}
+    data = _read_json_file(path)
+    if not isinstance(data, Mapping):
+        raise ConfigurationError(f"{path}: host.json must hold a JSON object, not {type(data).__name__}")
+    try:
+        extensions = _section(data, "extensions", "extensions")
+        return path, _section(extensions, name, f"extensions.{name}") or _section(data, name, name)
+    except ConfigurationError as error:
+        raise ConfigurationError(f"{path}: {error}") from error

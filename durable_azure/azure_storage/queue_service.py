@@ -24,13 +24,16 @@ _XML = {"Content-Type": "application/xml"}
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StoredMessage:
-    """A message as storage returned it: its id, pop receipt, dequeue count, insertion time and text."""
+    """A message as storage returned it: id, pop receipt, dequeue count, insertion/expiry/next-visible times, text."""
 
     message_id: str
     pop_receipt: str
     dequeue_count: int
     insertion_time: datetime
     text: str
+    expiration_time: datetime | None = None
+    time_next_visible: datetime | None = None
+    """When the message becomes visible again (after a receive: when our claim on it ends)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,12 +233,18 @@ def _parse_message(element: ElementTree.Element) -> StoredMessage:
     def text(tag: str) -> str:
         return element.findtext(tag) or ""
 
+    def time(tag: str) -> datetime | None:
+        value = text(tag)
+        return parsedate_to_datetime(value) if value else None
+
     return StoredMessage(
         message_id=text("MessageId"),
         pop_receipt=text("PopReceipt"),
         dequeue_count=int(text("DequeueCount") or 0),
         insertion_time=parsedate_to_datetime(text("InsertionTime")),
         text=text("MessageText"),
+        expiration_time=time("ExpirationTime"),
+        time_next_visible=time("TimeNextVisible"),
     )
 
 

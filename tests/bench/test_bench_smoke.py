@@ -66,7 +66,12 @@ async def test_every_workload_reports_every_field(tmp_path):
     assert fan_out["at_depth"]["standing_messages"] == TINY.w2_activities // 2
     assert fan_out["at_depth"]["average_standing_messages"] >= TINY.w2_activities // 2
     assert fan_out["at_depth"]["counter_matches_plan"]
-    assert all("at_depth" not in result["bound"] for key, result in document["workloads"].items() if key != "W2")
+    queue_started = document["workloads"]["W6"]
+    assert queue_started["units"] == TINY.w6_messages
+    assert {"queue.receive", "queue.delete"} <= set(queue_started["requests"])
+    assert queue_started["bound"]["at_depth"]["standing_messages"] == TINY.w6_messages // 2
+    deep = {"W2", "W6"}
+    assert all("at_depth" not in result["bound"] for key, result in document["workloads"].items() if key not in deep)
     hello = document["workloads"]["W1a"]
     assert hello["units"] == TINY.w1_instances
     assert {"queue.send", "queue.receive", "queue.delete", "table.batch"} <= set(hello["requests"])
@@ -76,7 +81,7 @@ async def test_every_workload_reports_every_field(tmp_path):
     assert long_history["reference_step_ms_after_idle"] > 0
     assert "warmed" in next(target["measured"] for target in document["targets"] if target["id"] == "P5")
     _check_waiting_instances(document["workloads"]["W8"])
-    assert [target["id"] for target in document["targets"]] == [f"P{n}" for n in range(1, 8)]
+    assert [target["id"] for target in document["targets"]] == [f"P{n}" for n in range(1, 9)]
     assert all(isinstance(target["met"], bool) for target in document["targets"] if target["id"] != "P2")
     printed = render(report)
     assert all(f"{spec.key} " in printed for spec in SPECS)

@@ -110,7 +110,7 @@ def check_function(function_name: str, bindings: Sequence[Mapping[str, Any]]) ->
 
 def _load_handlers() -> None:
     """Import the binding modules, which register themselves (kept lazy: they import the client layer)."""
-    from durable_azure.functions.bindings import blob, client, http, table  # noqa: F401
+    from durable_azure.functions.bindings import blob, client, http, queue, table  # noqa: F401
 
 
 __all__ = [

@@ -83,7 +83,7 @@ def trigger_types() -> list[str]:
 
 def _load_listeners() -> None:
     """Import the listener modules, which register themselves (one line per module)."""
-    from durable_azure.functions.triggers import blob, timer  # noqa: F401
+    from durable_azure.functions.triggers import blob, queue, timer  # noqa: F401
 
 
 __all__ = ["Listener", "ListenerFactory", "listener_for", "register", "run_listeners", "trigger_types"]
