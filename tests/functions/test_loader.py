@@ -96,22 +96,26 @@ def test_missing_package_is_reported_with_its_name(tmp_path: Path) -> None:
         load_function_app(tmp_path)
 
 
-def test_no_app_object(tmp_path: Path) -> None:
-    write_app(tmp_path, "value = 1\n")
-    with pytest.raises(ConfigurationError, match="defines no app"):
+def test_no_app_object_names_the_file_and_both_app_kinds(tmp_path: Path) -> None:
+    script = write_app(tmp_path, "import azure.functions as func\nvalue = 1\n")
+    with pytest.raises(ConfigurationError) as caught:
         load_function_app(tmp_path)
+    message = str(caught.value)
+    assert message.startswith(f"{script} defines no function app")
+    assert "df.DFApp()" in message and "func.FunctionApp()" in message
+    assert "\n" not in message
 
 
-def test_a_plain_azure_functions_app_is_refused_with_the_fix(tmp_path: Path) -> None:
-    write_app(tmp_path, "import azure.functions as func\napp = func.FunctionApp()\n")
-    with pytest.raises(ConfigurationError, match=r"durable_azure\.DFApp"):
+def test_two_apps_are_a_start_up_error_naming_the_file_and_both(tmp_path: Path) -> None:
+    script = write_app(
+        tmp_path,
+        "import azure.functions as func\nimport durable_azure as df\nfirst = df.DFApp()\nsecond = func.FunctionApp()\n",
+    )
+    with pytest.raises(ConfigurationError) as caught:
         load_function_app(tmp_path)
-
-
-def test_two_apps_are_ambiguous(tmp_path: Path) -> None:
-    write_app(tmp_path, "import durable_azure as df\nfirst = df.DFApp()\nsecond = df.DFApp()\n")
-    with pytest.raises(ConfigurationError, match="2 DFApp"):
-        load_function_app(tmp_path)
+    message = str(caught.value)
+    assert message.startswith(f"{script} defines 2 function apps")
+    assert "first (DFApp)" in message and "second (FunctionApp)" in message
 
 
 def test_the_same_app_under_two_names_is_one_app(tmp_path: Path) -> None:
