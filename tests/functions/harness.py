@@ -17,6 +17,7 @@ import azure.functions as func
 
 from durable_azure.azure_storage import TaskHub
 from durable_azure.client import DurableOrchestrationClient
+from durable_azure.functions.bound_activities import registry_with_bindings
 from durable_azure.functions.http_invocation import invoke_http_function
 from durable_azure.functions.indexing import AppIndex, HttpFunction, InvocationServices, index_app
 from durable_azure.functions.urls import ManagementUrls
@@ -65,9 +66,6 @@ class RunningApp:
 async def running_app(app_dir: Path, task_hub: TaskHub, *, with_worker: bool = True) -> AsyncIterator[RunningApp]:
     """`app_dir` indexed and served on `task_hub`; `client_for(hub_name, None)` opens other hubs of the account."""
     index = index_app(app_dir)
-    worker = Worker(task_hub, index.registry, TEST_SETTINGS) if with_worker else None
-    if worker is not None:
-        await worker.start()
     client = DurableOrchestrationClient(task_hub)
     hubs: dict[str, TaskHub] = {}
 
@@ -84,6 +82,11 @@ async def running_app(app_dir: Path, task_hub: TaskHub, *, with_worker: bool = T
         account_for=lambda connection_name: task_hub.account,
         host_id=f"testhost-{task_hub.hub_name.lower()}"[:32],
     )
+    # As the host does: activities with bindings (or a func.Context) run wrapped, so their bindings are filled.
+    registry = registry_with_bindings(index, services)
+    worker = Worker(task_hub, registry, TEST_SETTINGS) if with_worker else None
+    if worker is not None:
+        await worker.start()
     try:
         yield RunningApp(index=index, services=services, client=client, hubs=hubs)
     finally:
