@@ -137,10 +137,13 @@ def _forget_previous_app() -> None:
 
 
 def _is_app_module(name: str, app_dir: Path) -> bool:
-    """A module imported from the app's own files; packages installed inside the app folder (.venv,
-    .python_packages) are libraries, which are never forgotten (some cannot be imported twice)."""
+    """A module imported from the app's own files. Libraries are never forgotten (some cannot be imported
+    twice): packages installed inside the app folder (.venv, .python_packages), and durable_azure itself,
+    which an app folder holds when it is this repository (its sample app)."""
     if name == APP_PACKAGE or name.startswith(APP_PACKAGE + "."):
         return True
+    if name.partition(".")[0] == __name__.partition(".")[0]:
+        return False
     module = sys.modules.get(name)
     spec = getattr(module, "__spec__", None)
     locations = [getattr(module, "__file__", None), *(getattr(spec, "submodule_search_locations", None) or [])]
