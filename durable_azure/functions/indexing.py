@@ -1,10 +1,10 @@
 """Index an app folder: its HTTP functions for the host, its orchestrators and activities for the worker.
 
 Two layouts load, as under the Functions host: the Python v2 model (function_app.py with one function app,
-`df.DFApp` or `func.FunctionApp`) and
-the v1 model (one folder per function with function.json and __init__.py, see `v1.py`). Both end in the
-same `AppIndex`, whose bindings are read from the same JSON shape (function.json's, which the v2
-decorators also produce), so the host invokes a v1 function exactly as a v2 one.
+`df.DFApp` or `func.FunctionApp`, see `loader.py`) and the v1 model (one folder per function with
+function.json and __init__.py, see `v1.py`). Both end in the same `AppIndex`, whose bindings are read from
+the same JSON shape (function.json's, which the v2 decorators also produce), so the host invokes a v1
+function exactly as a v2 one.
 """
 
 from __future__ import annotations

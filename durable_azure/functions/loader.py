@@ -40,8 +40,8 @@ def load_function_app(app_dir: Path) -> FunctionRegister:
     """Import `app_dir/function_app.py` and return its one module-level function app (`df.DFApp` or `func.FunctionApp`).
 
     Raises ConfigurationError naming the file when it is missing, its import fails (with line and the original
-    error), it defines no function app or more than one, or its functions were declared with the official
-    azure.durable_functions decorators.
+    error), it defines no function app or more than one, a function is malformed (no trigger, ...), or its
+    functions were declared with the official azure.durable_functions decorators.
     """
     app_dir = Path(app_dir).resolve()
     script = app_dir / APP_FILE
@@ -51,8 +51,12 @@ def load_function_app(app_dir: Path) -> FunctionRegister:
         module = import_user_module(APP_MODULE, script, app_dir)
     app = _find_app(module, script)
     official_sdk.check_app_object(app, script)
-    for builder in app._function_builders:
-        official_sdk.check_function(builder.build(app.auth_level), script)
+    try:
+        functions = [builder.build(app.auth_level) for builder in app._function_builders]
+    except ValueError as error:  # azure.functions' own checks, e.g. "Function x does not have a trigger"
+        raise ConfigurationError(f"{script}: {error}") from error
+    for function in functions:
+        official_sdk.check_function(function, script)
     return app
 
 

@@ -242,3 +242,19 @@ def test_apps_with_same_named_sibling_modules_each_import_their_own(tmp_path: Pa
     names = [set(durable_registry(load_function_app(tmp_path / name)).activities) for name in ("first", "second")]
     assert names == [{"first"}, {"second"}]
     assert str(tmp_path / "first") not in sys.path
+
+
+def test_a_function_without_a_trigger_is_a_start_up_error_naming_the_file(tmp_path: Path) -> None:
+    script = write_app(
+        tmp_path,
+        """
+        import azure.functions as func
+        app = func.FunctionApp()
+
+        @app.queue_output(arg_name="message", queue_name="out", connection="AzureWebJobsStorage")
+        def lonely(message):
+            pass
+        """,
+    )
+    with pytest.raises(ConfigurationError, match=re.escape(f"{script}: Function lonely does not have a trigger")):
+        load_function_app(tmp_path)
