@@ -1,8 +1,10 @@
 """Blob service requests (REST API "Blob Service"): containers, block blobs, listings and leases.
 
 The provider keeps three kinds of blobs: partition and worker-presence lease
-blobs, large messages, and the Functions host's keys. Every request for them
-is built here and sent by the account's StorageClient.
+blobs, large messages, and the Functions host's keys; the Functions face also
+reads and writes the app's own blobs (blob trigger, blob bindings) and the
+host's blob receipts. Every request for them is built here and sent by the
+account's StorageClient.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from xml.etree import ElementTree
 
 from durable_azure.azure_storage.transport.client import StorageClient
@@ -40,6 +44,20 @@ _LEASE_SUCCESS = {
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class BlobProperties:
+    """What a blob's headers (or a listing's `<Properties>`) say about it, without its content."""
+
+    etag: str | None = None
+    """Quoted, as the `ETag` header gives it (a listing's bare `<Etag>` is quoted to match)."""
+    last_modified: datetime | None = None
+    content_length: int | None = None
+    content_type: str | None = None
+    blob_type: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    is_leased: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Blob:
     """A downloaded blob: content, metadata and lease state."""
 
@@ -47,6 +65,7 @@ class Blob:
     metadata: dict[str, str] = field(default_factory=dict)
     is_leased: bool = False
     etag: str | None = None
+    properties: BlobProperties = field(default_factory=BlobProperties)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,6 +75,7 @@ class BlobItem:
     name: str
     metadata: dict[str, str]
     is_leased: bool
+    properties: BlobProperties = field(default_factory=BlobProperties)
 
 
 def blob_path(container: str, name: str) -> str:
@@ -174,17 +194,20 @@ class BlobService:
         )
         if response.status == 404:
             return None
-        metadata = {
-            key[len(_META_PREFIX) :]: value for key, value in response.headers.items() if key.startswith(_META_PREFIX)
-        }
+        properties = _properties_from_headers(response)
         return Blob(
             data=response.body,
-            metadata=metadata,
-            is_leased=response.header("x-ms-lease-status") == "locked",
-            etag=response.header("etag"),
+            metadata=properties.metadata,
+            is_leased=properties.is_leased,
+            etag=properties.etag,
+            properties=properties,
         )
 
     async def exists(self, container: str, name: str) -> bool:
+        return await self.properties(container, name) is not None
+
+    async def properties(self, container: str, name: str) -> BlobProperties | None:
+        """One HEAD request: the blob's ETag, size, metadata and lease state; None when it does not exist."""
         response = await self._send(
             "HEAD",
             blob_path(container, name),
@@ -194,7 +217,7 @@ class BlobService:
             safety=Safety.IDEMPOTENT,
             success=frozenset({200, 404}),
         )
-        return response.status == 200
+        return _properties_from_headers(response) if response.status == 200 else None
 
     async def delete(self, container: str, name: str, *, lease_id: str | None = None) -> bool:
         """Delete a blob; True if it was there (a 404 after an ambiguous attempt was our own delete)."""
@@ -215,28 +238,44 @@ class BlobService:
         items: list[BlobItem] = []
         marker = ""
         while True:
-            query = [("restype", "container"), ("comp", "list")]
-            if prefix:
-                query.append(("prefix", prefix))
-            if include_metadata:
-                query.append(("include", "metadata"))
-            if marker:
-                query.append(("marker", marker))
-            response = await self._send(
-                "GET",
-                f"/{container}",
-                kind="blob.list",
-                operation="list blobs",
-                context=f"container={container!r}",
-                safety=Safety.IDEMPOTENT,
-                success=frozenset({200}),
-                query=tuple(query),
+            page, marker = await self.list_blobs_page(
+                container, prefix=prefix, include_metadata=include_metadata, marker=marker
             )
-            root = ElementTree.fromstring(response.body)
-            items.extend(_blob_item(element) for element in root.iter("Blob"))
-            marker = root.findtext("NextMarker") or ""
+            items.extend(page)
             if not marker:
                 return items
+
+    async def list_blobs_page(
+        self,
+        container: str,
+        *,
+        prefix: str = "",
+        include_metadata: bool = False,
+        marker: str = "",
+        max_results: int | None = None,
+    ) -> tuple[list[BlobItem], str]:
+        """One listing request (up to `max_results`, at most 5,000 blobs) and the marker of the next ("" at the end)."""
+        query = [("restype", "container"), ("comp", "list")]
+        if prefix:
+            query.append(("prefix", prefix))
+        if include_metadata:
+            query.append(("include", "metadata"))
+        if marker:
+            query.append(("marker", marker))
+        if max_results:
+            query.append(("maxresults", str(max_results)))
+        response = await self._send(
+            "GET",
+            f"/{container}",
+            kind="blob.list",
+            operation="list blobs",
+            context=f"container={container!r}",
+            safety=Safety.IDEMPOTENT,
+            success=frozenset({200}),
+            query=tuple(query),
+        )
+        root = ElementTree.fromstring(response.body)
+        return [_blob_item(element) for element in root.iter("Blob")], root.findtext("NextMarker") or ""
 
     async def lease(
         self,
@@ -274,8 +313,46 @@ class BlobService:
 def _blob_item(element: ElementTree.Element) -> BlobItem:
     metadata_element = element.find("Metadata")
     metadata = {child.tag: child.text or "" for child in metadata_element} if metadata_element is not None else {}
-    return BlobItem(
-        name=element.findtext("Name") or "",
+    is_leased = element.findtext("Properties/LeaseStatus") == "locked"
+    etag = element.findtext("Properties/Etag")
+    length = element.findtext("Properties/Content-Length")
+    properties = BlobProperties(
+        etag=_quoted(etag) if etag else None,
+        last_modified=_http_date(element.findtext("Properties/Last-Modified")),
+        content_length=int(length) if length else None,
+        content_type=element.findtext("Properties/Content-Type") or None,
+        blob_type=element.findtext("Properties/BlobType") or None,
         metadata=metadata,
-        is_leased=element.findtext("Properties/LeaseStatus") == "locked",
+        is_leased=is_leased,
     )
+    return BlobItem(name=element.findtext("Name") or "", metadata=metadata, is_leased=is_leased, properties=properties)
+
+
+def _properties_from_headers(response: StorageResponse) -> BlobProperties:
+    metadata = {
+        key[len(_META_PREFIX) :]: value for key, value in response.headers.items() if key.startswith(_META_PREFIX)
+    }
+    length = response.header("content-length")
+    blob_type = response.header("x-ms-blob-type")
+    return BlobProperties(
+        etag=response.header("etag"),
+        last_modified=_http_date(response.header("last-modified")),
+        content_length=int(length) if length and length.isdigit() else None,
+        content_type=response.header("content-type"),
+        blob_type=blob_type,
+        metadata=metadata,
+        is_leased=response.header("x-ms-lease-status") == "locked",
+    )
+
+
+def _quoted(etag: str) -> str:
+    return etag if etag.startswith('"') else f'"{etag}"'
+
+
+def _http_date(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None

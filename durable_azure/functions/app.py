@@ -53,7 +53,6 @@ class _DurableDecorators(DecoratorApi):
         self, client_name: str, task_hub: str | None = None, connection_name: str | None = None
     ) -> Callable[..., Any]:
         """Declare a `durableClient` input binding on the parameter named `client_name`."""
-        # TODO(issue: client binding): inject a DurableOrchestrationClient at call time; metadata only for now.
         binding = DurableClient(name=client_name, task_hub=task_hub, connection_name=connection_name)
         return self._durable_decorator(lambda builder: builder.add_binding(binding=binding), None)
 

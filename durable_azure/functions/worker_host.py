@@ -3,8 +3,8 @@
 Each resource's start is paired with its stop (storage, worker, listeners), so a failure at any step releases
 what was already opened; SIGINT/SIGTERM stops the listeners first (invocations in progress finish), then the
 worker. Start-up order: task hub resources first (idempotent), then the worker, then the listeners.
-Clients handed to functions here carry management links for the default local host address, since this
-process serves no HTTP.
+Clients handed to functions here carry management links (with the app's system key, shared through
+storage) for the default local host address, since this process serves no HTTP itself.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from durable_azure.functions.environment import AppEnvironment
 from durable_azure.functions.host import DEFAULT_HOST, DEFAULT_PORT, invocation_services
 from durable_azure.functions.host_storage import open_host_storage
 from durable_azure.functions.indexing import AppIndex
+from durable_azure.functions.keys import host_id, load_or_create_host_keys
 from durable_azure.functions.triggers import run_listeners
 from durable_azure.functions.urls import ManagementUrls
 from durable_azure.worker import Worker
@@ -35,7 +36,12 @@ async def run_worker(environment: AppEnvironment, index: AppIndex, *, stop: asyn
     stop = stop if stop is not None else _stop_on_signals()
     settings = environment.settings
     async with open_host_storage(environment) as storage:
-        urls = ManagementUrls(base_url=f"http://{DEFAULT_HOST}:{DEFAULT_PORT}", task_hub=settings.hub_name)
+        keys = await load_or_create_host_keys(storage.account, host_id(environment.app_dir))
+        urls = ManagementUrls(
+            base_url=f"http://{DEFAULT_HOST}:{DEFAULT_PORT}",
+            task_hub=settings.hub_name,
+            system_key=keys.keys.system_keys.get("durabletask_extension"),
+        )
         services = invocation_services(storage, urls)
         registry = registry_with_bindings(index, services)
         worker = Worker(storage.hub, registry, settings)

@@ -82,9 +82,8 @@ async def running_app(app_dir: Path, task_hub: TaskHub, *, with_worker: bool = T
         account_for=lambda connection_name: task_hub.account,
         host_id=f"testhost-{task_hub.hub_name.lower()}"[:32],
     )
-    # As the host does: activities with bindings (or a func.Context) run wrapped, so their bindings are filled.
-    registry = registry_with_bindings(index, services)
-    worker = Worker(task_hub, registry, TEST_SETTINGS) if with_worker else None
+    # Activities with bindings run wrapped, as under the host (functions/bound_activities.py).
+    worker = Worker(task_hub, registry_with_bindings(index, services), TEST_SETTINGS) if with_worker else None
     if worker is not None:
         await worker.start()
     try:

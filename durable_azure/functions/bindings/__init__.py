@@ -50,11 +50,13 @@ def trigger_types() -> list[str]:
 
 
 _handlers: dict[tuple[str, str], BindingHandler] = {}
+_display_names: dict[str, str] = {}
 
 
 def register(binding_type: str, direction: str, handler: BindingHandler) -> None:
     """Make `handler` serve `binding_type` ("in" or "out"); called by each binding module at import."""
     _handlers[(binding_type.lower(), direction)] = handler
+    _display_names[binding_type.lower()] = binding_type
 
 
 def handler_for(binding: BindingSpec) -> BindingHandler:
@@ -65,7 +67,7 @@ def handler_for(binding: BindingSpec) -> BindingHandler:
 
 def supported(direction: str) -> list[str]:
     _load_handlers()
-    return sorted({binding_type for binding_type, way in _handlers if way == direction})
+    return sorted({_display_names[binding_type] for binding_type, way in _handlers if way == direction})
 
 
 def check_function(function_name: str, bindings: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
@@ -108,7 +110,7 @@ def check_function(function_name: str, bindings: Sequence[Mapping[str, Any]]) ->
 
 def _load_handlers() -> None:
     """Import the binding modules, which register themselves (kept lazy: they import the client layer)."""
-    from durable_azure.functions.bindings import client, http  # noqa: F401
+    from durable_azure.functions.bindings import blob, client, http, table  # noqa: F401
 
 
 __all__ = [

@@ -38,10 +38,12 @@ class Listener(Protocol):
 ListenerFactory = Callable[[TriggeredFunction, InvocationServices], Listener]
 
 _factories: dict[str, ListenerFactory] = {}
+_display_names: dict[str, str] = {}
 
 
 def register(trigger_type: str, factory: ListenerFactory) -> None:
     _factories[trigger_type.lower()] = factory
+    _display_names[trigger_type.lower()] = trigger_type
 
 
 def listener_for(function: TriggeredFunction, services: InvocationServices) -> Listener:
@@ -76,11 +78,12 @@ async def run_listeners(
 def trigger_types() -> list[str]:
     """The trigger types with a listener here (besides HTTP and the Durable triggers the worker runs)."""
     _load_listeners()
-    return sorted(_factories)
+    return sorted(_display_names.values())
 
 
 def _load_listeners() -> None:
     """Import the listener modules, which register themselves (one line per module)."""
+    from durable_azure.functions.triggers import blob, timer  # noqa: F401
 
 
 __all__ = ["Listener", "ListenerFactory", "listener_for", "register", "run_listeners", "trigger_types"]
