@@ -6,20 +6,30 @@ function builders, so everything else an azure.functions app does (`route`, `fun
 `get_functions()`) keeps working. Unlike the original, orchestrators are not wrapped: the worker runs the
 user's generator function itself, so `build_registry()` hands it over as written.
 
+The module-level app may also be a plain `func.FunctionApp`: blueprints (ours or azure.functions') register
+into either, and `durable_registry` reads orchestrators and activities from any of them.
+
 The name an orchestrator or activity is called by is the decorator's `orchestration=` / `activity=`
 argument, else the function name (`@app.function_name` or the Python name), as the extension resolves it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import azure.functions as func
-from azure.functions.decorators.function_app import DecoratorApi, Function, FunctionBuilder
+from azure.functions.decorators.function_app import DecoratorApi, Function, FunctionBuilder, FunctionRegister
 
 from durable_azure.errors import ConfigurationError
-from durable_azure.functions.metadata import ActivityTrigger, DurableClient, OrchestrationTrigger
+from durable_azure.functions.metadata import (
+    ACTIVITY_TRIGGER,
+    ORCHESTRATION_TRIGGER,
+    ActivityTrigger,
+    DurableClient,
+    OrchestrationTrigger,
+)
 from durable_azure.worker.registry import ActivityFunction, Registry
 
 DURABLE_NAME_ATTRIBUTE = "_durable_name"
@@ -75,26 +85,54 @@ class DFApp(_DurableDecorators, func.FunctionApp):
         super().__init__(http_auth_level=http_auth_level)
 
     def build_registry(self) -> Registry:
-        """Every orchestrator and activity of this app and its registered blueprints, by name.
+        """Every orchestrator and activity of this app and its registered blueprints: `durable_registry(self)`."""
+        return durable_registry(self)
 
-        Raises ConfigurationError when two orchestrators (or two activities) share a name; names compare
-        without case, because Azure Functions function names do.
-        """
-        orchestrators: dict[str, Callable[..., Any]] = {}
-        activities: dict[str, ActivityFunction] = {}
-        seen: dict[tuple[str, str], str] = {}
-        for builder in self._function_builders:
-            function = builder.build(self.auth_level)
-            trigger = function.get_trigger()
-            if isinstance(trigger, OrchestrationTrigger):
-                name = _register_name(builder, function, trigger.orchestration, "orchestrator", seen)
-                orchestrators[name] = function.get_user_function()
-            elif isinstance(trigger, ActivityTrigger):
-                name = _register_name(builder, function, trigger.activity, "activity", seen)
-                activities[name] = ActivityFunction(
-                    name=name, function=function.get_user_function(), input_name=trigger.name
-                )
-        return Registry(orchestrators=orchestrators, activities=activities)
+
+def durable_registry(app: FunctionRegister) -> Registry:
+    """Every orchestrator and activity of any function app (`DFApp`, `func.FunctionApp`) and its blueprints, by name.
+
+    Functions are recognised by their trigger's binding type, not by our metadata classes, so an app whose
+    durable functions came through `func.FunctionApp`'s own durable decorators is read the same way. Raises
+    ConfigurationError when two orchestrators (or two activities) share a name; names compare without case,
+    because Azure Functions function names do.
+    """
+    orchestrators: dict[str, Callable[..., Any]] = {}
+    activities: dict[str, ActivityFunction] = {}
+    seen: dict[tuple[str, str], str] = {}
+    # The builders, not `get_functions()`: azure.functions lets an app's get_functions() run only once.
+    for builder in app._function_builders:
+        function = builder.build(app.auth_level)
+        trigger = function.get_trigger()
+        fields = trigger.get_dict_repr() if trigger is not None else {}
+        trigger_type = str(fields.get("type", "")).lower()
+        if trigger_type == ORCHESTRATION_TRIGGER.lower():
+            name = _register_name(builder, function, fields.get("orchestration"), "orchestrator", seen)
+            orchestrators[name] = function.get_user_function()
+        elif trigger_type == ACTIVITY_TRIGGER.lower():
+            name = _register_name(builder, function, fields.get("activity"), "activity", seen)
+            activities[name] = ActivityFunction(
+                name=name, function=function.get_user_function(), input_name=str(fields["name"])
+            )
+    return Registry(orchestrators=orchestrators, activities=activities)
+
+
+@contextmanager
+def durable_decorators_on_azure_functions() -> Iterator[None]:
+    """While an app is imported, `func.FunctionApp` / `func.Blueprint`'s own durable decorators build ours.
+
+    azure.functions implements `@app.orchestration_trigger` and friends on its plain FunctionApp by importing
+    the installed Durable Functions SDK and delegating to its Blueprint. On this host, durable-azure is that
+    SDK: without this, those decorators would fail (azure-functions-durable missing) or wrap orchestrators
+    for the .NET host's protocol (installed). Scoped to the import, so nothing else sees the change.
+    """
+    original = DecoratorApi.__dict__["_get_durable_blueprint"]
+    # setattr: mypy refuses assigning to a method, and this is the one place that does.
+    setattr(DecoratorApi, "_get_durable_blueprint", lambda self: Blueprint())  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(DecoratorApi, "_get_durable_blueprint", original)  # noqa: B010
 
 
 def _register_name(

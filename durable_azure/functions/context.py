@@ -6,8 +6,11 @@ The trace context is a fresh W3C traceparent per invocation (no tracing is wired
 
 from __future__ import annotations
 
+import inspect
 import threading
 import uuid
+from collections.abc import Callable, Collection
+from typing import Any
 
 import azure.functions as func
 from azure.functions._abc import RetryContext as AbstractRetryContext
@@ -87,4 +90,17 @@ class InvocationContext(func.Context):
         return self._retry
 
 
-__all__ = ["InvocationContext", "RetryContext", "TraceContext"]
+def context_parameter(function: Callable[..., Any], bound: Collection[str]) -> str | None:
+    """The parameter that receives the invocation context: annotated `func.Context`, or named `context`, and
+    not already bound (to the trigger or another binding), as the Python worker decides."""
+    for parameter in inspect.signature(function).parameters.values():
+        if parameter.name in bound:
+            continue
+        annotation = parameter.annotation
+        named = isinstance(annotation, str) and annotation.rpartition(".")[2] == "Context"
+        if annotation is func.Context or named or parameter.name == "context":
+            return parameter.name
+    return None
+
+
+__all__ = ["InvocationContext", "RetryContext", "TraceContext", "context_parameter"]

@@ -1,9 +1,10 @@
 """Index an app folder: its HTTP functions for the host, its orchestrators and activities for the worker.
 
-Two layouts load, as under the Functions host: the Python v2 model (function_app.py with a `DFApp`) and
-the v1 model (one folder per function with function.json and __init__.py, see `v1.py`). Both end in the
-same `AppIndex`, whose bindings are read from the same JSON shape (function.json's, which the v2
-decorators also produce), so the host invokes a v1 function exactly as a v2 one.
+Two layouts load, as under the Functions host: the Python v2 model (function_app.py with one function app,
+`df.DFApp` or `func.FunctionApp`, see `loader.py`) and the v1 model (one folder per function with
+function.json and __init__.py, see `v1.py`). Both end in the same `AppIndex`, whose bindings are read from
+the same JSON shape (function.json's, which the v2 decorators also produce), so the host invokes a v1
+function exactly as a v2 one.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import azure.functions as func
 
 from durable_azure.errors import ConfigurationError
+from durable_azure.functions.app import durable_registry
+from durable_azure.functions.context import context_parameter
 from durable_azure.functions.loader import APP_FILE, load_function_app
 from durable_azure.functions.urls import ManagementUrls
 from durable_azure.worker.registry import Registry
@@ -163,10 +166,15 @@ def index_app(app_dir: Path) -> AppIndex:
 
 
 def _index_v2(app_dir: Path) -> AppIndex:
+    """The one function app of function_app.py (`df.DFApp` or `func.FunctionApp`, blueprints included)."""
     app = load_function_app(app_dir)
-    registry = app.build_registry()
+    registry = durable_registry(app)
+    try:
+        functions = app.get_functions()
+    except ValueError as error:  # two functions with one name: azure.functions' own check
+        raise ConfigurationError(f"{app_dir / APP_FILE}: {error}") from error
     builder = IndexBuilder(registry)
-    for function in app.get_functions():
+    for function in functions:
         bindings = [binding.get_dict_repr() for binding in function.get_bindings()]
         builder.add(
             function.get_function_name() or function.get_user_function().__name__,
@@ -214,7 +222,9 @@ class IndexBuilder:
             name=name, function=function, trigger=trigger, bindings=others, model=model, directory=directory
         )
         if trigger_type == ACTIVITY_TRIGGER.lower():
-            if others:
+            # The worker calls a plain activity with its input alone; one with bindings or a func.Context
+            # parameter goes through invocation.py, which fills them.
+            if others or context_parameter(function, {trigger.name, *(binding.name for binding in others)}):
                 self.bound_activities[trigger.field("activity") or name] = spec
         elif trigger_type != ORCHESTRATION_TRIGGER.lower():
             self.triggered.append(spec)

@@ -25,7 +25,7 @@ import azure.functions as func
 
 from durable_azure.errors import DurableAzureError, FunctionInvocationError
 from durable_azure.functions import bindings
-from durable_azure.functions.context import InvocationContext
+from durable_azure.functions.context import InvocationContext, context_parameter
 from durable_azure.functions.indexing import (
     RETURN_BINDING_NAME,
     BindingDirection,
@@ -139,7 +139,7 @@ async def invocation(
                     arguments[binding.name] = current.outputs[binding.name]
             else:
                 arguments[binding.name] = await bindings.handler_for(binding).read(current, binding)
-        context_name = _context_parameter(function.function, arguments)
+        context_name = context_parameter(function.function, arguments)
         if context_name is not None:
             directory = str(function.directory) if function.directory is not None else ""
             arguments[context_name] = InvocationContext(current.invocation_id, function.name, directory)
@@ -161,17 +161,6 @@ async def invoke(
         result = await current.call(arguments)
         await current.write_outputs()
     return result
-
-
-def _context_parameter(function: Callable[..., Any], arguments: Mapping[str, Any]) -> str | None:
-    for parameter in inspect.signature(function).parameters.values():
-        if parameter.name in arguments:
-            continue
-        annotation = parameter.annotation
-        named = isinstance(annotation, str) and annotation.rpartition(".")[2] == "Context"
-        if annotation is func.Context or named or parameter.name == "context":
-            return parameter.name
-    return None
 
 
 def _accepted(function: Callable[..., Any], arguments: dict[str, Any]) -> dict[str, Any]:

@@ -1,24 +1,31 @@
 """Load a v1 app: one folder per function, each with function.json and its script (`__init__.py`).
 
-As under the Functions host, the app folder goes on sys.path and each function folder is imported as a
-package named after the folder, so `from . import helpers` and `import shared_code` work. A function's
-name is its folder's name; `entryPoint` (default `main`) names the callable; an orchestrator's or
-activity's `orchestration` / `activity` binding field overrides the name it is called by. A trigger or
-binding type this host does not run is a start-up error naming the function (`functions/bindings`).
+Imported as the Python worker imports them: the app folder is the package `__app__`, and a function's script
+is the module of its path under the app folder: `Folder/__init__.py` is `__app__.Folder` (the package itself,
+imported once), `Folder/main.py` is `__app__.Folder.main`, and a `scriptFile` of `../shared/entry.py` is
+`__app__.shared.entry`. So `from . import helpers`, `from ..shared_code.mod import X` and
+`from __app__.shared_code.mod import X` all work, and `import shared_code` too (the app folder is on
+sys.path). `scriptFile` is relative to the function's folder and must be a .py file inside the app folder,
+as the worker requires; `entryPoint` (default `main`) names the callable.
+
+A function's name is its folder's name; an orchestrator's or activity's `orchestration` / `activity` binding
+field overrides the name it is called by. A trigger or binding type this host does not run is a start-up
+error naming the function (`functions/bindings`).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from durable_azure.errors import ConfigurationError
+from durable_azure.functions import official_sdk
 from durable_azure.functions.indexing import AppIndex, IndexBuilder, ProgrammingModel
-from durable_azure.functions.loader import import_user_module
+from durable_azure.functions.loader import APP_PACKAGE, app_imports, user_import_errors
 from durable_azure.worker.registry import ActivityFunction, Registry
 
 logger = logging.getLogger(__name__)
@@ -35,24 +42,23 @@ def has_function_folders(app_dir: Path) -> bool:
 def index_v1_app(app_dir: Path) -> AppIndex:
     """Every function folder of `app_dir`, indexed. ConfigurationError names the folder and the problem."""
     app_dir = Path(app_dir).resolve()
-    if str(app_dir) not in sys.path:
-        sys.path.insert(0, str(app_dir))
     orchestrators: dict[str, Callable[..., Any]] = {}
     activities: dict[str, ActivityFunction] = {}
     loaded: list[tuple[Path, Callable[..., Any], list[Mapping[str, Any]]]] = []
-    for folder in _function_folders(app_dir):
-        bindings = _read_bindings(folder)
-        function = _load_entry_point(folder, app_dir)
-        trigger = _trigger(folder, bindings)
-        trigger_type = str(trigger.get("type", "")).lower()
-        if trigger_type == "orchestrationtrigger":
-            _add_unique(orchestrators, trigger.get("orchestration") or folder.name, function, "orchestrator")
-        elif trigger_type == "activitytrigger":
-            name = trigger.get("activity") or folder.name
-            _add_unique(
-                activities, name, ActivityFunction(name=name, function=function, input_name=trigger["name"]), "activity"
-            )
-        loaded.append((folder, function, bindings))
+    with app_imports(app_dir):
+        for folder in _function_folders(app_dir):
+            document = _read_function_json(folder)
+            bindings = document["bindings"]
+            function = _load_entry_point(folder, document, app_dir)
+            trigger = _trigger(folder, bindings)
+            trigger_type = str(trigger.get("type", "")).lower()
+            if trigger_type == "orchestrationtrigger":
+                _add_unique(orchestrators, trigger.get("orchestration") or folder.name, function, "orchestrator")
+            elif trigger_type == "activitytrigger":
+                name = trigger.get("activity") or folder.name
+                activity = ActivityFunction(name=name, function=function, input_name=trigger["name"])
+                _add_unique(activities, name, activity, "activity")
+            loaded.append((folder, function, bindings))
     builder = IndexBuilder(Registry(orchestrators=orchestrators, activities=activities))
     for folder, function, bindings in loaded:
         builder.add(folder.name, function, bindings, ProgrammingModel.V1, folder)
@@ -63,7 +69,7 @@ def _function_folders(app_dir: Path) -> list[Path]:
     return sorted(path.parent for path in Path(app_dir).glob(f"*/{FUNCTION_JSON}"))
 
 
-def _read_bindings(folder: Path) -> list[Mapping[str, Any]]:
+def _read_function_json(folder: Path) -> dict[str, Any]:
     path = folder / FUNCTION_JSON
     try:
         document = json.loads(path.read_text(encoding="utf-8-sig"))
@@ -72,7 +78,7 @@ def _read_bindings(folder: Path) -> list[Mapping[str, Any]]:
     bindings = document.get("bindings") if isinstance(document, dict) else None
     if not isinstance(bindings, list) or not all(isinstance(binding, dict) for binding in bindings):
         raise ConfigurationError(f"{path}: expected an object with a 'bindings' list of objects")
-    return bindings
+    return document
 
 
 def _trigger(folder: Path, bindings: list[Mapping[str, Any]]) -> Mapping[str, Any]:
@@ -86,21 +92,46 @@ def _trigger(folder: Path, bindings: list[Mapping[str, Any]]) -> Mapping[str, An
     return triggers[0]
 
 
-def _load_entry_point(folder: Path, app_dir: Path) -> Callable[..., Any]:
-    document = json.loads((folder / FUNCTION_JSON).read_text(encoding="utf-8-sig"))
-    script = (folder / document.get("scriptFile", DEFAULT_SCRIPT)).resolve()
-    entry_point = document.get("entryPoint", DEFAULT_ENTRY_POINT)
-    if not script.is_file():
-        raise ConfigurationError(f"{folder / FUNCTION_JSON}: script {script.name} not found in {folder}")
-    module = _import_package(folder, script, app_dir)
+def _load_entry_point(folder: Path, document: Mapping[str, Any], app_dir: Path) -> Callable[..., Any]:
+    script = _script_path(folder, document, app_dir)
+    entry_point = document.get("entryPoint") or DEFAULT_ENTRY_POINT
+    with user_import_errors(script, app_dir):
+        module = importlib.import_module(script_module_name(script, app_dir))
+    official_sdk.check_module(module, script)
     function = getattr(module, entry_point, None)
     if not callable(function):
-        raise ConfigurationError(f"{script} defines no function {entry_point!r} (the function's entryPoint)")
+        raise ConfigurationError(
+            f"{script} defines no function {entry_point!r} (the entryPoint of {folder / FUNCTION_JSON})"
+        )
     return function
 
 
-def _import_package(folder: Path, script: Path, app_dir: Path) -> Any:
-    return import_user_module(folder.name, script, app_dir, package_dir=folder)
+def _script_path(folder: Path, document: Mapping[str, Any], app_dir: Path) -> Path:
+    """`scriptFile`, relative to the function's folder, checked as the worker checks it."""
+    where = folder / FUNCTION_JSON
+    script_file = document.get("scriptFile") or DEFAULT_SCRIPT
+    if not isinstance(script_file, str):
+        raise ConfigurationError(f"{where}: scriptFile must be a string, got {script_file!r}")
+    script = (folder / script_file).resolve()
+    if not script.is_relative_to(app_dir):
+        raise ConfigurationError(
+            f"{where}: scriptFile {script_file!r} is outside the app folder {app_dir}; the Python worker imports "
+            f"scripts as modules of the {APP_PACKAGE} package rooted there"
+        )
+    if script.suffix != ".py":
+        raise ConfigurationError(f"{where}: scriptFile {script_file!r} is not a Python file (.py)")
+    if not script.is_file():
+        raise ConfigurationError(f"{where}: script {script_file!r} not found ({script})")
+    return script
+
+
+def script_module_name(script: Path, app_dir: Path) -> str:
+    """The module a script is imported as: `__app__.<path>`, a package's `__init__.py` as the package itself."""
+    relative = script.relative_to(app_dir)
+    parts = [APP_PACKAGE, *relative.parts[:-1]]
+    if relative.stem.lower() != "__init__":
+        parts.append(relative.stem)
+    return ".".join(parts)
 
 
 def _add_unique(functions: dict[str, Any], name: str, value: Any, kind: str) -> None:

@@ -1,16 +1,23 @@
-"""`load_function_app`: finds the app in function_app.py, and says exactly where an app fails to import."""
+"""`load_function_app`: finds the one function app of function_app.py, and says exactly where an app fails to load."""
 
 from __future__ import annotations
 
 import re
+import sys
 import textwrap
 from pathlib import Path
 
+import azure.functions as func
 import pytest
+from azure.functions.decorators.function_app import DecoratorApi
 
 import durable_azure as df
 from durable_azure.errors import ConfigurationError
 from durable_azure.functions import load_function_app
+from durable_azure.functions.app import durable_registry
+from durable_azure.functions.indexing import index_app
+
+ORIGINAL_GET_DURABLE_BLUEPRINT = DecoratorApi.__dict__["_get_durable_blueprint"]
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -96,24 +103,158 @@ def test_missing_package_is_reported_with_its_name(tmp_path: Path) -> None:
         load_function_app(tmp_path)
 
 
-def test_no_app_object(tmp_path: Path) -> None:
-    write_app(tmp_path, "value = 1\n")
-    with pytest.raises(ConfigurationError, match="defines no app"):
+def test_no_app_object_names_the_file_and_both_app_kinds(tmp_path: Path) -> None:
+    script = write_app(tmp_path, "import azure.functions as func\nvalue = 1\n")
+    with pytest.raises(ConfigurationError) as caught:
         load_function_app(tmp_path)
+    message = str(caught.value)
+    assert message.startswith(f"{script} defines no function app")
+    assert "df.DFApp()" in message and "func.FunctionApp()" in message
+    assert "\n" not in message
 
 
-def test_a_plain_azure_functions_app_is_refused_with_the_fix(tmp_path: Path) -> None:
-    write_app(tmp_path, "import azure.functions as func\napp = func.FunctionApp()\n")
-    with pytest.raises(ConfigurationError, match=r"durable_azure\.DFApp"):
+def test_two_apps_are_a_start_up_error_naming_the_file_and_both(tmp_path: Path) -> None:
+    script = write_app(
+        tmp_path,
+        "import azure.functions as func\nimport durable_azure as df\nfirst = df.DFApp()\nsecond = func.FunctionApp()\n",
+    )
+    with pytest.raises(ConfigurationError) as caught:
         load_function_app(tmp_path)
-
-
-def test_two_apps_are_ambiguous(tmp_path: Path) -> None:
-    write_app(tmp_path, "import durable_azure as df\nfirst = df.DFApp()\nsecond = df.DFApp()\n")
-    with pytest.raises(ConfigurationError, match="2 DFApp"):
-        load_function_app(tmp_path)
+    message = str(caught.value)
+    assert message.startswith(f"{script} defines 2 function apps")
+    assert "first (DFApp)" in message and "second (FunctionApp)" in message
 
 
 def test_the_same_app_under_two_names_is_one_app(tmp_path: Path) -> None:
     write_app(tmp_path, "import durable_azure as df\napp = df.DFApp()\nalias = app\n")
     assert isinstance(load_function_app(tmp_path), df.DFApp)
+
+
+def test_a_plain_function_app_with_a_durable_blueprint_is_the_app(tmp_path: Path) -> None:
+    write_app(
+        tmp_path,
+        """
+        import azure.functions as func
+        import durable_azure as df
+
+        parts = df.Blueprint()
+
+        @parts.orchestration_trigger(context_name="context")
+        def chain(context):
+            yield context.call_activity(echo, 1)
+
+        @parts.activity_trigger(input_name="value", activity="Echo")
+        def echo(value):
+            return value
+
+        app = func.FunctionApp()
+        app.register_functions(parts)
+        """,
+    )
+    app = load_function_app(tmp_path)
+    assert type(app) is func.FunctionApp
+    registry = durable_registry(app)
+    assert set(registry.orchestrators) == {"chain"}
+    assert set(registry.activities) == {"Echo"}
+    assert registry.activities["Echo"].function._durable_name == "Echo"
+
+
+def test_durable_decorators_of_a_plain_function_app_are_ours(tmp_path: Path) -> None:
+    """func.FunctionApp's own durable decorators delegate to the installed Durable Functions SDK: here, ours."""
+    write_app(
+        tmp_path,
+        """
+        import azure.functions as func
+
+        app = func.FunctionApp()
+
+        @app.orchestration_trigger(context_name="context", orchestration="Chain")
+        def chain(context):
+            yield context.call_activity("echo", 1)
+
+        @app.function_name("Starter")
+        @app.route(route="start")
+        @app.durable_client_input(client_name="client")
+        async def start(req, client):
+            return None
+        """,
+    )
+    app = load_function_app(tmp_path)
+    orchestrator = durable_registry(app).orchestrators["Chain"]
+    assert (orchestrator.__module__, orchestrator.__name__) == ("function_app", "chain")  # not wrapped
+    bindings = {binding.type for function in app.get_functions() for binding in function.get_bindings()}
+    assert {"orchestrationTrigger", "durableClient", "httpTrigger"} <= bindings
+    # Only while the app was imported: afterwards azure.functions is as it was.
+    assert DecoratorApi.__dict__["_get_durable_blueprint"] is ORIGINAL_GET_DURABLE_BLUEPRINT
+
+
+def test_an_app_object_imported_from_another_module_is_found(tmp_path: Path) -> None:
+    write_app(tmp_path, "import durable_azure as df\napp = df.DFApp()\n", name="shared_app_for_loader_test.py")
+    write_app(
+        tmp_path,
+        """
+        from shared_app_for_loader_test import app
+
+        @app.activity_trigger(input_name="value")
+        def echo(value):
+            return value
+        """,
+    )
+    assert set(durable_registry(load_function_app(tmp_path)).activities) == {"echo"}
+
+
+def test_two_functions_with_one_name_are_a_start_up_error_naming_the_file(tmp_path: Path) -> None:
+    script = write_app(
+        tmp_path,
+        """
+        import azure.functions as func
+        app = func.FunctionApp()
+
+        @app.function_name("Same")
+        @app.route(route="a")
+        def first(req):
+            return "a"
+
+        @app.function_name("Same")
+        @app.route(route="b")
+        def second(req):
+            return "b"
+        """,
+    )
+    with pytest.raises(ConfigurationError, match=re.escape(f"{script}: Function Same does not have a unique")):
+        index_app(tmp_path)
+
+
+def test_apps_with_same_named_sibling_modules_each_import_their_own(tmp_path: Path) -> None:
+    """One app per process: the previous app's modules are forgotten, so its `helpers` cannot stand in."""
+    for name in ("first", "second"):
+        (tmp_path / name).mkdir()
+        write_app(tmp_path / name, f"NAME = {name!r}\n", name="helpers_of_each_app.py")
+        write_app(
+            tmp_path / name,
+            """
+            import durable_azure as df
+            from helpers_of_each_app import NAME
+            app = df.DFApp()
+            app.activity_trigger(input_name="value", activity=NAME)(lambda value: value)
+            """,
+        )
+    names = [set(durable_registry(load_function_app(tmp_path / name)).activities) for name in ("first", "second")]
+    assert names == [{"first"}, {"second"}]
+    assert str(tmp_path / "first") not in sys.path
+
+
+def test_a_function_without_a_trigger_is_a_start_up_error_naming_the_file(tmp_path: Path) -> None:
+    script = write_app(
+        tmp_path,
+        """
+        import azure.functions as func
+        app = func.FunctionApp()
+
+        @app.queue_output(arg_name="message", queue_name="out", connection="AzureWebJobsStorage")
+        def lonely(message):
+            pass
+        """,
+    )
+    with pytest.raises(ConfigurationError, match=re.escape(f"{script}: Function lonely does not have a trigger")):
+        load_function_app(tmp_path)

@@ -1,0 +1,31 @@
+"""Loading mistakes stop `durable-azure start` with one line naming the file: exit code 1, no traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.functions.test_host_startup import one_error_line, start
+
+APPS = {
+    "two apps": (
+        "import azure.functions as func\nimport durable_azure as df\nfirst = df.DFApp()\nsecond = func.FunctionApp()\n",
+        "defines 2 function apps",
+    ),
+    "no app": ("import azure.functions as func\n", "defines no function app"),
+    "official SDK": (
+        "import azure.durable_functions as df\napp = df.DFApp()\n",
+        "change `import azure.durable_functions as df` to `import durable_azure as df`",
+    ),
+}
+
+
+@pytest.mark.parametrize(("source", "expected"), APPS.values(), ids=APPS.keys())
+def test_start_refuses_with_one_line_naming_the_file(
+    tmp_path: Path, connection_string: str, source: str, expected: str
+) -> None:
+    (tmp_path / "function_app.py").write_text(source)
+    line = one_error_line(start(tmp_path, connection_string))
+    assert str(tmp_path / "function_app.py") in line
+    assert expected in line
