@@ -5,7 +5,8 @@ Run it with `./run.sh start` and follow the README's Quickstart: every function 
 """
 
 import json
-from datetime import timedelta
+import logging
+from datetime import UTC, datetime, timedelta
 
 import azure.functions as func
 
@@ -113,3 +114,40 @@ def countdown(context: df.DurableOrchestrationContext):
     yield context.call_activity("say_hello", f"countdown {remaining}")
     context.continue_as_new(remaining - 1)
     return None
+
+
+# -- starters that are not HTTP: a schedule and a queue --
+
+
+@app.timer_trigger(arg_name="timer", schedule="0 0 3 * * *")
+@app.durable_client_input(client_name="client")
+async def nightly_purge(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
+    """Every day at 03:00 UTC: purge the history of instances that ended more than a week ago.
+
+    Runs on one process only, however many run the app; after downtime a missed 03:00 runs once at start-up,
+    with `timer.past_due` set.
+    """
+    week_ago = datetime.now(UTC) - timedelta(days=7)
+    result = await client.purge_instance_history_by(
+        created_time_to=week_ago,
+        runtime_status=[df.OrchestrationRuntimeStatus.Completed, df.OrchestrationRuntimeStatus.Terminated],
+    )
+    logging.info("nightly_purge: %d instances purged (past due: %s)", result.instances_deleted, timer.past_due)
+
+
+@app.route(route="queue/fan-out", methods=["POST"])
+@app.queue_output(arg_name="requests", queue_name="fan-out-requests", connection="AzureWebJobsStorage")
+def enqueue_fan_out(req: func.HttpRequest, requests: func.Out[str]) -> func.HttpResponse:
+    """Put a fan-out request (JSON body: the item count) on the "fan-out-requests" queue; the queue trigger
+    below starts the orchestration."""
+    requests.set(json.dumps({"count": int(req.params.get("count", "5"))}))
+    return func.HttpResponse("Queued.", status_code=202)
+
+
+@app.queue_trigger(arg_name="message", queue_name="fan-out-requests", connection="AzureWebJobsStorage")
+@app.durable_client_input(client_name="client")
+async def fan_out_from_queue(message: func.QueueMessage, client: df.DurableOrchestrationClient) -> None:
+    """Each message on "fan-out-requests" starts fan_out_fan_in. The message is deleted only once the start
+    succeeded; a failing one is retried, then moved to the "fan-out-requests-poison" queue."""
+    instance_id = await client.start_new("fan_out_fan_in", None, message.get_json()["count"])
+    logging.info("fan_out_from_queue: message %s started %s", message.id, instance_id)

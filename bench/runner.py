@@ -21,6 +21,7 @@ from bench.peer import run_peer
 from bench.profiles import profile_workloads
 from bench.sizes import Sizes
 from bench.stats import median, median_counts, ratio
+from bench.timer_lateness import w9_timer_lateness
 from bench.workloads import Measurement, w1_latency, w1_throughput, w2_fan_out, w3_event_latency, w3_event_throughput
 from bench.workloads_long import w4_long_history, w5_idle
 from bench.workloads_queue import w6_queue_trigger
@@ -109,6 +110,16 @@ SPECS = (
         headline="idle_requests_per_minute",
         throughput=False,
         repeated=False,
+    ),
+    # One run, no warm-up: its figure is the lateness of each of a 1-second timer's firings, not a rate.
+    Spec(
+        key="W9",
+        title="timer firing lateness",
+        function=w9_timer_lateness,
+        headline="lateness_median_ms",
+        throughput=False,
+        repeated=False,
+        max_warmup_runs=0,
     ),
     # One run, no warm-up: starting 10,000 instances takes one to two minutes on Azurite, and its figures are
     # memory and counts more than a rate.

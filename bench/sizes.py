@@ -27,6 +27,8 @@ class Sizes:
     w8_memory_sample: int = 200
     # W6: messages waiting on a queue, each starting one hello sequence from the queue trigger.
     w6_messages: int = 2000
+    # W9: how long a 1-second timer runs; each second is one lateness sample.
+    w9_seconds: float = 20.0
     bound_requests: int = 800
     bound_concurrencies: tuple[int, ...] = (16, 64)
     # Generous ceilings that only stop a hung run; never part of any figure.
@@ -68,6 +70,7 @@ QUICK = Sizes(
     w8_events=20,
     w8_memory_sample=100,
     w6_messages=200,
+    w9_seconds=8.0,
     bound_requests=250,
     run_timeout_seconds=120.0,
 )
@@ -87,6 +90,7 @@ TINY = Sizes(
     w8_events=4,
     w8_memory_sample=10,
     w6_messages=10,
+    w9_seconds=3.0,
     bound_requests=60,
     run_timeout_seconds=60.0,
 )

@@ -18,6 +18,10 @@ import time
 import uuid
 from pathlib import Path
 
+from bench.instruments import EngineTimer
+from bench.sizes import Sizes
+from bench.stats import counts_difference
+from bench.workloads import Measurement, WorkloadError
 from durable_azure.azure_storage import StorageAccount, TaskHub
 from durable_azure.client import DurableOrchestrationClient
 from durable_azure.functions.indexing import InvocationServices, TriggeredFunction, binding_spec
@@ -58,6 +62,28 @@ async def measure_timer_lateness(account: StorageAccount, *, seconds: float = 10
         await listener.stop()
         await client.close()
     return samples
+
+
+async def w9_timer_lateness(connection_string: str, timer: EngineTimer, sizes: Sizes) -> Measurement:
+    """W9: a 1-second timer for `w9_seconds`; median and worst lateness of its firings, and their requests."""
+    async with StorageAccount.from_connection_string(connection_string) as account:
+        before = account.counter.snapshot()
+        samples = await measure_timer_lateness(account, seconds=sizes.w9_seconds)
+        requests = counts_difference(account.counter.snapshot(), before)
+    if not samples:
+        raise WorkloadError("the 1-second timer never fired")
+    ordered = sorted(samples)
+    return Measurement(
+        values={
+            "lateness_median_ms": statistics.median(ordered) * 1000,
+            "lateness_p95_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000,
+            "lateness_max_ms": ordered[-1] * 1000,
+            "firings": float(len(ordered)),
+        },
+        requests=requests,
+        units=len(ordered),
+        unit="firing",
+    )
 
 
 async def _main() -> None:

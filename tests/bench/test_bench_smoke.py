@@ -81,7 +81,10 @@ async def test_every_workload_reports_every_field(tmp_path):
     assert long_history["reference_step_ms_after_idle"] > 0
     assert "warmed" in next(target["measured"] for target in document["targets"] if target["id"] == "P5")
     _check_waiting_instances(document["workloads"]["W8"])
-    assert [target["id"] for target in document["targets"]] == [f"P{n}" for n in range(1, 9)]
+    timer = document["workloads"]["W9"]
+    assert timer["units"] >= 1 and timer["median"]["firings"] == timer["units"]
+    assert 0 <= timer["median"]["lateness_median_ms"] <= timer["median"]["lateness_max_ms"]
+    assert [target["id"] for target in document["targets"]] == [f"P{n}" for n in range(1, 10)]
     assert all(isinstance(target["met"], bool) for target in document["targets"] if target["id"] != "P2")
     printed = render(report)
     assert all(f"{spec.key} " in printed for spec in SPECS)
