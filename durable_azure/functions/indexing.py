@@ -227,6 +227,9 @@ class IndexBuilder:
             if others or context_parameter(function, {trigger.name, *(binding.name for binding in others)}):
                 self.bound_activities[trigger.field("activity") or name] = spec
         elif trigger_type != ORCHESTRATION_TRIGGER.lower():
+            from durable_azure.functions.triggers import check_trigger
+
+            check_trigger(spec)
             self.triggered.append(spec)
 
     def build(self) -> AppIndex:

@@ -38,12 +38,27 @@ class Listener(Protocol):
 ListenerFactory = Callable[[TriggeredFunction, InvocationServices], Listener]
 
 _factories: dict[str, ListenerFactory] = {}
+_checks: dict[str, Callable[[TriggeredFunction], object]] = {}
 _display_names: dict[str, str] = {}
 
 
-def register(trigger_type: str, factory: ListenerFactory) -> None:
+def register(
+    trigger_type: str, factory: ListenerFactory, *, check: Callable[[TriggeredFunction], object] | None = None
+) -> None:
+    """`factory` builds the listener at start; `check`, if given, runs at indexing (ConfigurationError naming the
+    function), so a mistake such as an invalid schedule stops `start` before storage is touched."""
     _factories[trigger_type.lower()] = factory
     _display_names[trigger_type.lower()] = trigger_type
+    if check is not None:
+        _checks[trigger_type.lower()] = check
+
+
+def check_trigger(function: TriggeredFunction) -> None:
+    """The indexing-time check of a function's trigger, where its listener module has one."""
+    _load_listeners()
+    check = _checks.get(function.trigger.kind)
+    if check is not None:
+        check(function)
 
 
 def listener_for(function: TriggeredFunction, services: InvocationServices) -> Listener:
@@ -86,4 +101,4 @@ def _load_listeners() -> None:
     from durable_azure.functions.triggers import blob, queue, timer  # noqa: F401
 
 
-__all__ = ["Listener", "ListenerFactory", "listener_for", "register", "run_listeners", "trigger_types"]
+__all__ = ["Listener", "ListenerFactory", "check_trigger", "listener_for", "register", "run_listeners", "trigger_types"]

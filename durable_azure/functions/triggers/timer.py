@@ -303,6 +303,6 @@ def _iso_utc(moment: datetime.datetime) -> str:
     return text.replace("+00:00", "Z")
 
 
-register(TIMER_TRIGGER, TimerListener)
+register(TIMER_TRIGGER, TimerListener, check=lambda function: read_schedule(function, os.environ))
 
 __all__ = ["CLAIM_METADATA", "TIMER_TRIGGER", "TimerListener", "read_schedule"]

@@ -317,14 +317,16 @@ async def test_app_timer_with_a_setting_schedule_starts_an_orchestration(
     assert status.output == {"past_due": False}
 
 
-async def test_an_unset_schedule_setting_is_a_start_up_error(
-    task_hub: TaskHub, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_unset_schedule_setting_stops_indexing_before_storage_is_touched(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TIMER_APP_SCHEDULE", raising=False)
-    async with running_app(APP_DIR, task_hub, with_worker=False) as app:
-        (function,) = app.index.triggered
-        with pytest.raises(ConfigurationError, match=r"function 'start_on_schedule'.*'TIMER_APP_SCHEDULE'"):
-            listener_for(function, app.services)
+    with pytest.raises(ConfigurationError, match=r"function 'start_on_schedule'.*'TIMER_APP_SCHEDULE'"):
+        index_app(APP_DIR)
+
+
+def test_an_invalid_schedule_stops_indexing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIMER_APP_SCHEDULE", "0 0 25 * * *")
+    with pytest.raises(ConfigurationError, match=r"function 'start_on_schedule': The schedule expression"):
+        index_app(APP_DIR)
 
 
 async def test_a_v1_timer_function_runs_on_startup_with_its_function_json(
