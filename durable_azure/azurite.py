@@ -73,6 +73,10 @@ def find_executable() -> Path:
     raise ConfigurationError("Azurite is not installed: run `npm ci` in the project folder")
 
 
+_started: set[Azurite] = set()
+"""Servers started and not stopped yet (`Azurite.stop_all_started`)."""
+
+
 class Azurite:
     """A local Azurite in disk mode, on loopback, for the CLI and the tests.
 
@@ -158,6 +162,7 @@ class Azurite:
                 raise ConfigurationError(f"Azurite cannot start: {self.host}:{port} is already in use")
         with self.log_path.open("ab") as log:
             try:
+                _started.add(self)
                 self._process = subprocess.Popen(
                     self._command(),
                     stdout=log,
@@ -171,6 +176,7 @@ class Azurite:
 
     def stop(self) -> None:
         """SIGTERM, wait up to 10 s for a graceful shutdown (it flushes its data), then SIGKILL. Idempotent."""
+        _started.discard(self)
         process = self._process
         if process is None:
             return
@@ -182,6 +188,12 @@ class Azurite:
                 process.kill()
                 process.wait()
         self._process = None
+
+    @staticmethod
+    def stop_all_started() -> None:
+        """Stop every Azurite this process started and has not stopped: for an exit that skips clean-up."""
+        for server in list(_started):
+            server.stop()
 
     def kill(self) -> None:
         """SIGKILL: the fault tests' crash. Data written in the last ~5 s is lost (autosave interval)."""

@@ -13,14 +13,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
 
+from durable_azure.azurite import Azurite
 from durable_azure.errors import ConfigurationError
 from durable_azure.functions import indexing
 from durable_azure.functions.bound_activities import registry_with_bindings
@@ -95,7 +98,7 @@ async def _serve(
     route_prefix: str,
     listener: socket.socket,
 ) -> None:
-    stop = _stop_on_signals()
+    stop = stop_on_signals()
     base_url = f"http://{_display_host(options.host)}:{listener.getsockname()[1]}"
     async with host_services(environment, index, base_url, route_prefix, run_worker=options.run_worker) as services:
         runner = web.AppRunner(build_web_app(services), handle_signals=False, access_log=None)
@@ -207,11 +210,21 @@ def _display_host(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
 
 
-def _stop_on_signals() -> asyncio.Event:
+def stop_on_signals() -> asyncio.Event:
+    """Set on the first SIGINT/SIGTERM (graceful stop). A second one exits at once, for a function that hangs:
+    nothing committed is lost (a queue message reappears, a receipt's or partition's lease runs out)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if stop.is_set():
+            print("durable-azure: stopping now, without waiting for functions in progress", file=sys.stderr, flush=True)
+            Azurite.stop_all_started()
+            os._exit(130)
+        stop.set()
+
     for stop_signal in STOP_SIGNALS:
-        loop.add_signal_handler(stop_signal, stop.set)
+        loop.add_signal_handler(stop_signal, on_signal)
     return stop
 
 

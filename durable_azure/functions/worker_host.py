@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 
 from durable_azure.functions.bound_activities import registry_with_bindings
 from durable_azure.functions.environment import AppEnvironment
-from durable_azure.functions.host import DEFAULT_HOST, DEFAULT_PORT, invocation_services
+from durable_azure.functions.host import DEFAULT_HOST, DEFAULT_PORT, invocation_services, stop_on_signals
 from durable_azure.functions.host_storage import open_host_storage
 from durable_azure.functions.indexing import AppIndex
 from durable_azure.functions.keys import host_id, load_or_create_host_keys
@@ -25,15 +24,13 @@ from durable_azure.worker import Worker
 
 logger = logging.getLogger(__name__)
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
 
 async def run_worker(environment: AppEnvironment, index: AppIndex, *, stop: asyncio.Event | None = None) -> None:
     """Serve the app's orchestrators, activities and non-HTTP triggers until `stop` is set (default: a signal).
 
     Storage calls: creates the task hub's queues, tables and containers if missing, then polls.
     """
-    stop = stop if stop is not None else _stop_on_signals()
+    stop = stop if stop is not None else stop_on_signals()
     settings = environment.settings
     async with open_host_storage(environment) as storage:
         keys = await load_or_create_host_keys(storage.account, host_id(environment.app_dir))
@@ -63,11 +60,3 @@ async def run_worker(environment: AppEnvironment, index: AppIndex, *, stop: asyn
                 logger.info("host.stopping hub=%s", settings.hub_name)
         finally:
             await worker.stop()
-
-
-def _stop_on_signals() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for stop_signal in STOP_SIGNALS:
-        loop.add_signal_handler(stop_signal, stop.set)
-    return stop

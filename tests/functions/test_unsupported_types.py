@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from durable_azure.errors import ConfigurationError
+from durable_azure.functions.bindings import check_function
 from durable_azure.functions.indexing import index_app
 
 V2_TRIGGERS = {
@@ -121,3 +122,16 @@ def test_v1_unsupported_output_on_an_activity(tmp_path: Path) -> None:
     )
     message = start_up_error(tmp_path)
     assert "function 'Notify'" in message and "binding 'message'" in message and "supported outputs:" in message
+
+
+@pytest.mark.parametrize(
+    ("binding", "message"),
+    [
+        ({"type": "blob", "name": "data", "direction": "inout", "path": "c/x"}, "direction inout"),
+        ({"type": "queue", "name": "$return", "direction": "in", "queueName": "q"}, "must have direction out"),
+    ],
+)
+def test_inout_and_input_return_bindings_are_refused(binding: dict[str, str], message: str) -> None:
+    trigger = {"type": "httpTrigger", "name": "req", "direction": "in"}
+    with pytest.raises(ConfigurationError, match=rf"function 'f': .*{message}"):
+        check_function("f", [trigger, binding])

@@ -97,6 +97,13 @@ def check_function(function_name: str, bindings: Sequence[Mapping[str, Any]]) ->
         if raw is trigger:
             continue
         binding = binding_spec(function_name, raw)
+        if binding.direction is BindingDirection.INOUT:
+            raise ConfigurationError(
+                f"function {function_name!r}: binding {binding.name!r} has direction inout, which Python functions "
+                "do not support (as the Python worker): declare an input and an output binding instead"
+            )
+        if binding.name == "$return" and binding.direction is not BindingDirection.OUT:
+            raise ConfigurationError(f"function {function_name!r}: the $return binding must have direction out")
         direction = "out" if binding.direction is BindingDirection.OUT else "in"
         handler = _handlers.get((binding.kind, direction))
         if handler is None:
@@ -105,7 +112,34 @@ def check_function(function_name: str, bindings: Sequence[Mapping[str, Any]]) ->
                 f"which durable-azure does not support; supported {direction}puts: {', '.join(supported(direction))}"
             )
         handler.check(function_name, binding)
+        _check_settings(function_name, binding)
     return trigger
+
+
+_SETTING_FIELDS = ("queueName", "path", "tableName", "partitionKey", "rowKey", "filter")
+_DEFAULT_CONNECTIONS = {"", "storage", "azurewebjobsstorage"}
+
+
+def _check_settings(function_name: str, binding: BindingSpec) -> None:
+    """`%Setting%` in a binding's names, and its `connection`, must resolve now: a binding that could only fail
+    at its first invocation (a queue message failing into its poison queue) stops the start instead."""
+    import os
+
+    from durable_azure.azure_storage import resolve_connection
+    from durable_azure.functions.bindings.expressions import resolve_settings
+
+    where = f"function {function_name!r}: binding {binding.name!r}"
+    for key in _SETTING_FIELDS:
+        value = binding.field(key)
+        if isinstance(value, str):
+            resolve_settings(value, where=where)
+    connection = binding.field("connection")
+    named = isinstance(connection, str) and connection.lower() not in _DEFAULT_CONNECTIONS
+    if named and resolve_connection(connection, os.environ) is None:
+        raise ConfigurationError(
+            f"{where}: connection {connection!r}: no app setting AzureWebJobs{connection} or {connection} holds "
+            f"a connection string, and no {connection}__* settings configure an identity-based connection"
+        )
 
 
 def _load_handlers() -> None:

@@ -12,6 +12,7 @@ trigger type without one.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -20,6 +21,9 @@ from typing import Protocol
 from durable_azure.functions.indexing import InvocationServices, TriggeredFunction
 
 logger = logging.getLogger(__name__)
+
+STOP_TIMEOUT_SECONDS = 30.0
+"""How long a stopping listener waits for invocations in progress (the worker gives activities as long)."""
 
 
 class Listener(Protocol):
@@ -85,7 +89,14 @@ async def run_listeners(
     finally:
         for function, listener in reversed(started):
             try:
-                await listener.stop()
+                await asyncio.wait_for(listener.stop(), STOP_TIMEOUT_SECONDS)
+            except TimeoutError:
+                logger.warning(
+                    "trigger.stop_timeout function=%s: invocations still running after %.0f s are left; their "
+                    "messages or blobs are processed again later",
+                    function.name,
+                    STOP_TIMEOUT_SECONDS,
+                )
             except Exception:
                 logger.exception("trigger.stop_failed function=%s", function.name)
 

@@ -28,8 +28,8 @@ import base64
 import contextlib
 import json
 import logging
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from durable_azure.errors import ConfigurationError, LeaseLostError, StorageError
@@ -58,6 +58,9 @@ POISON_QUEUE = "webjobs-blobtrigger-poison"
 BLOBS_PER_POLL = 10_000
 """Blobs listed per poll, as the host's budget; a larger container is swept over several polls."""
 
+SWEEP_OVERLAP = timedelta(minutes=1)
+"""How far before a sweep's start the cursor stays, for blobs written during it and for clock skew."""
+
 
 @dataclass(slots=True)
 class _Sweep:
@@ -68,6 +71,9 @@ class _Sweep:
     """The latest LastModified seen (starting from the cursor)."""
     held: datetime | None = None
     """The oldest LastModified of a blob not settled yet: the cursor must not pass it."""
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    """When the sweep began: a blob written while it runs may land on a page already listed, so the cursor
+    stored at its end stays SWEEP_OVERLAP before this (receipts keep the overlap from running anything twice)."""
 
 
 class BlobTriggerListener:
@@ -157,16 +163,21 @@ class BlobTriggerListener:
         sweep = self._sweep
         listed = 0
         while listed < BLOBS_PER_POLL:
-            items, sweep.marker = await self._list_page(sweep.marker, BLOBS_PER_POLL - listed)
+            items, next_marker = await self._list_page(sweep.marker, BLOBS_PER_POLL - listed)
             listed += len(items)
             for item in items:
                 await self._consider(item, sweep)
+            # Only once every blob of the page was considered: a failed claim lists the page again next poll.
+            sweep.marker = next_marker
             if not sweep.marker:
                 break
         if sweep.marker:
             return
         self._sweep = _Sweep(latest=self._cursor)
         cursor = sweep.latest if sweep.held is None or sweep.latest is None else min(sweep.latest, sweep.held)
+        if cursor is not None:
+            cursor = min(cursor, sweep.started - SWEEP_OVERLAP)
+            cursor = max(cursor, self._cursor) if self._cursor is not None else cursor
         if cursor is not None and cursor != self._cursor and not self._stopping.is_set():
             await self._cursor_store.write(cursor)
             self._cursor = cursor
@@ -286,14 +297,20 @@ class BlobTriggerListener:
         await self.receipts.complete(claim)
 
     async def _renew(self, claim: Claim) -> None:
-        """Keep the receipt's lease while the function runs (a third of the lease period between renewals)."""
+        """Keep the receipt's lease while the function runs (a third of the lease period between renewals).
+
+        A failed renewal is tried again at the next step: the lease lasts LEASE_SECONDS, so one or two failures
+        in a row lose nothing. Only a lease that is gone (another process took the receipt) ends the renewals.
+        """
         while True:
             await asyncio.sleep(LEASE_SECONDS / 3)
             try:
                 await self.receipts.renew(claim)
-            except StorageError as error:
-                logger.warning("blob_trigger.renew_failed receipt=%s error=%s", claim.receipt, error)
+            except LeaseLostError:
+                logger.warning("blob_trigger.lease_lost receipt=%s: another process may run this blob", claim.receipt)
                 return
+            except StorageError as error:
+                logger.warning("blob_trigger.renew_failed receipt=%s error=%s (trying again)", claim.receipt, error)
 
 
 def _listener(function: TriggeredFunction, services: InvocationServices) -> BlobTriggerListener:

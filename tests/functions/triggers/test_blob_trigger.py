@@ -249,3 +249,28 @@ async def test_attempts_are_counted_across_processes(
         json.loads(base64.b64decode(message.text)) for message in await storage_account.queues.peek(POISON_QUEUE, 32)
     ]
     assert [notice["BlobName"] for notice in notices if notice["ContainerName"] == names["FAILING"]] == ["died.bin"]
+
+
+async def test_a_blob_written_during_a_sweep_behind_its_listing_is_found_by_the_next_sweep(
+    app: RunningApp, names: dict[str, str], storage_account: StorageAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sweep of several polls has listed past `s0`'s place when `s0` is written, and then sees a newer `s9`:
+    the cursor stored at its end must not pass `s0`, or no later sweep would look at it."""
+    monkeypatch.setattr(blob_trigger, "BLOBS_PER_POLL", 2)
+    watcher = listener(app)
+    await watcher.receipts.prepare()
+    for name in ("s1.txt", "s3.txt", "s5.txt"):
+        await upload(storage_account, names["WATCHED"], name, b"x")
+    for _ in range(2):  # a first sweep, two pages: all three processed
+        await step(watcher)
+    await step(watcher)  # the next sweep lists s1 and s3, and goes on at s5 at its next poll
+    await asyncio.sleep(1.1)  # LastModified counts whole seconds: s0 newer than s5, s9 newer than s0
+    await upload(storage_account, names["WATCHED"], "s0.txt", b"x")
+    await asyncio.sleep(1.1)
+    await upload(storage_account, names["WATCHED"], "s9.txt", b"x")
+    await step(watcher)  # lists s5 and s9; the sweep ends and stores its cursor
+    assert await copies(storage_account, names, "s0") == []
+    for _ in range(3):  # the next sweep, three pages
+        await step(watcher)
+    assert len(await copies(storage_account, names, "s0")) == 1
+    assert [len(await copies(storage_account, names, f"s{index}")) for index in (1, 3, 5, 9)] == [1, 1, 1, 1]
