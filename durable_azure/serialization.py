@@ -59,7 +59,10 @@ def check_serializable(value: Any, what: str) -> None:
 def _encode_object(value: Any) -> Any:
     value_type = type(value)
     if callable(getattr(value, "to_json", None)) and callable(getattr(value_type, "from_json", None)):
-        return {_CLASS_KEY: value_type.__name__, _MODULE_KEY: value_type.__module__, _DATA_KEY: value.to_json()}
+        # Called on the class with the object, as azure.functions does: `to_json` may be a method or a
+        # staticmethod taking the object (the official serialize_arguments sample's style); both work so.
+        data = value_type.to_json(value)
+        return {_CLASS_KEY: value_type.__name__, _MODULE_KEY: value_type.__module__, _DATA_KEY: data}
     raise TypeError(f"Object of type {value_type.__name__} is not JSON serializable")
 
 

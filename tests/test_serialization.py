@@ -25,6 +25,22 @@ class Point:
         return isinstance(other, Point) and (self.x, self.y) == (other.x, other.y)
 
 
+class Counter:
+    """Static `to_json(obj)` / `from_json(text)`, the style of the public serialize_arguments sample."""
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+
+    @staticmethod
+    def to_json(obj: object) -> str:
+        assert isinstance(obj, Counter)
+        return str(obj.number)
+
+    @staticmethod
+    def from_json(text: str) -> Counter:
+        return Counter(int(text))
+
+
 class NoFromJson:
     def to_json(self) -> str:
         return "x"
@@ -50,6 +66,12 @@ def test_custom_object_uses_the_durable_functions_envelope():
     text = serialization.dumps({"where": Point(1, 2)})
     assert json.loads(text) == {"where": {"__class__": "Point", "__module__": __name__, "__data__": {"x": 1, "y": 2}}}
     assert serialization.loads(text) == {"where": Point(1, 2)}
+
+
+def test_static_to_json_is_called_with_the_object_as_azure_functions_calls_it():
+    text = serialization.dumps(Counter(5))
+    assert json.loads(text) == {"__class__": "Counter", "__module__": __name__, "__data__": "5"}
+    assert serialization.loads(text).number == 5
 
 
 def test_envelope_of_an_unknown_class_decodes_to_the_plain_dict():
