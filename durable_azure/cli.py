@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from durable_azure import serialization
 from durable_azure.errors import ConfigurationError, DurableAzureError
 
 PROGRAM = "durable-azure"
@@ -355,7 +356,7 @@ def _parse_input(text: str | None, option: str = "--input") -> Any:
 
 
 def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, default=str))
+    print(json.dumps(value, indent=2, default=_printable))
 
 
 _COMMANDS = {
@@ -376,3 +377,11 @@ _COMMANDS = {
     "delete-task-hub": _delete_task_hub,
     "repair": _repair,
 }
+
+
+def _printable(value: Any) -> Any:
+    """An app's custom object in its Durable Functions envelope (as stored); anything else (datetimes) as text."""
+    try:
+        return json.loads(serialization.dumps(value))
+    except TypeError:
+        return str(value)

@@ -23,9 +23,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from aiohttp import web
 
+from durable_azure import serialization
 from durable_azure.client import DurableOrchestrationClient
 from durable_azure.functions.http_errors import (
     UNEXPECTED_ERROR_MESSAGE,
@@ -134,7 +136,7 @@ def check_status_response(request: web.Request, urls: ManagementUrls, instance_i
     """202 with the check-status payload, `Location` = its status URL and `Retry-After: 10`."""
     payload = urls.payload(instance_id, origin=_origin(request))
     headers = {"Location": payload["statusQueryGetUri"], "Retry-After": CHECK_STATUS_RETRY_AFTER}
-    return web.json_response(payload, status=202, headers=headers)
+    return _json_response(payload, status=202, headers=headers)
 
 
 async def start(request: web.Request) -> web.Response:
@@ -157,8 +159,8 @@ async def start(request: web.Request) -> web.Response:
     if status is None:
         return check_status_response(request, urls, instance_id)
     if status.runtime_status is OrchestrationRuntimeStatus.Completed:
-        return web.json_response(status.output, status=200)
-    return web.json_response(status_body(status, show_history=False), status=200)
+        return _json_response(status.output, status=200)
+    return _json_response(status_body(status, show_history=False), status=200)
 
 
 async def _wait_until_finished(
@@ -193,11 +195,11 @@ async def get_status(request: web.Request) -> web.Response:
     body = status_body(status, show_history=show_history)
     if status.runtime_status in _ACTIVE:
         headers = {"Location": str(request.url), "Retry-After": STATUS_RETRY_AFTER}
-        return web.json_response(body, status=202, headers=headers)
+        return _json_response(body, status=202, headers=headers)
     is_failed = status.runtime_status is OrchestrationRuntimeStatus.Failed
     if is_failed and query.boolean("returnInternalServerErrorOnFailure", False):
-        return web.json_response(body, status=500)
-    return web.json_response(body, status=200)
+        return _json_response(body, status=500)
+    return _json_response(body, status=200)
 
 
 async def list_instances(request: web.Request) -> web.Response:
@@ -216,7 +218,7 @@ async def list_instances(request: web.Request) -> web.Response:
     )
     body = [status_body(status, show_history=False) for status in page.instances]
     headers = {CONTINUATION_HEADER: page.continuation_token or NO_CONTINUATION}
-    return web.json_response(body, status=200, headers=headers)
+    return _json_response(body, status=200, headers=headers)
 
 
 async def purge_one(request: web.Request) -> web.Response:
@@ -225,7 +227,7 @@ async def purge_one(request: web.Request) -> web.Response:
     result = await client.purge_instance_history(instance_id)
     if result.instances_deleted == 0:
         return error_response(404, f"No instance with ID '{instance_id}' found.")
-    return web.json_response({"instancesDeleted": result.instances_deleted}, status=200)
+    return _json_response({"instancesDeleted": result.instances_deleted}, status=200)
 
 
 async def purge_by_filter(request: web.Request) -> web.Response:
@@ -240,7 +242,7 @@ async def purge_by_filter(request: web.Request) -> web.Response:
     result = await client.purge_instance_history_by(created_from, created_to, statuses)
     if result.instances_deleted == 0:
         return error_response(404, "No finished instances match the filter; nothing was purged.")
-    return web.json_response({"instancesDeleted": result.instances_deleted}, status=200)
+    return _json_response({"instancesDeleted": result.instances_deleted}, status=200)
 
 
 async def raise_event(request: web.Request) -> web.Response:
@@ -277,3 +279,9 @@ async def instance_operation(request: web.Request) -> web.Response:
     else:
         await getattr(client, operation)(instance_id, reason or "")
     return web.Response(status=202)
+
+
+def _json_response(body: Any, *, status: int, headers: dict[str, str] | None = None) -> web.Response:
+    """Inputs, outputs and custom statuses hold the app's values as the client decoded them; a custom object
+    goes back into the Durable Functions envelope it was stored in, as the extension shows it."""
+    return web.json_response(body, status=status, headers=headers, dumps=serialization.dumps)

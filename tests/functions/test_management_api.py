@@ -115,6 +115,17 @@ def test_status_while_running_is_202_with_location(api: Api) -> None:
     assert done.json()["output"] == {"approved": {"by": "ann"}}
 
 
+def test_a_custom_object_input_is_shown_in_its_envelope(api: Api) -> None:
+    """The host decodes the input to the app's own class (function_app.Ticket); the API shows it as stored."""
+    instance_id = new_id()
+    envelope = {"__class__": "Ticket", "__module__": "function_app", "__data__": "7"}
+    assert api.start("wait_for_approval", instance_id, envelope).status == 202
+    reply = api.wait_for(instance_id, "Running")
+    assert reply.json()["input"] == envelope
+    assert api.raise_event(instance_id, "Approval", True).status == 202
+    assert api.wait_for(instance_id, "Completed").status == 200
+
+
 def test_finished_instance_refuses_events_and_terminate_with_410(api: Api) -> None:
     instance_id = new_id()
     api.start("hello_sequence", instance_id)

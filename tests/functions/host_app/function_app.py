@@ -80,3 +80,18 @@ def flaky(key: str) -> str:
     if _attempts[key] == 1:
         raise ValueError("first attempt fails")
     return f"attempt {_attempts[key]}"
+
+
+class Ticket:
+    """A custom input type, serialized as the public serialize_arguments sample does (static to_json/from_json)."""
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+
+    @staticmethod
+    def to_json(obj: "Ticket") -> str:
+        return str(obj.number)
+
+    @staticmethod
+    def from_json(text: str) -> "Ticket":
+        return Ticket(int(text))
