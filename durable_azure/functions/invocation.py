@@ -176,7 +176,16 @@ async def _call(function: Callable[..., Any], arguments: dict[str, Any]) -> Any:
     """Async functions run on the loop; synchronous ones in a thread, so they cannot stall the host."""
     if inspect.iscoroutinefunction(function):
         return await function(**arguments)
-    result = await asyncio.to_thread(function, **arguments)
+    contexts = [value for value in arguments.values() if isinstance(value, InvocationContext)]
+
+    def run() -> Any:
+        # As the Python worker: `context.thread_local_storage.invocation_id` is set in the thread that runs
+        # the function, so logging helpers that read it there find it.
+        for context in contexts:
+            context.thread_local_storage.invocation_id = context.invocation_id
+        return function(**arguments)
+
+    result = await asyncio.to_thread(run)
     return await result if inspect.isawaitable(result) else result
 
 

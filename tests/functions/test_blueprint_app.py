@@ -75,6 +75,8 @@ async def test_func_context_and_a_client_reach_activities(task_hub: TaskHub) -> 
     assert described["function_name"] == "describe_invocation"
     assert described["function_directory"] == str(APP_DIR)
     assert described["invocation_id"]
+    # Read in the (sync) activity's own thread, as logging helpers do.
+    assert described["thread_invocation_id"] == described["invocation_id"]
     # The activity's durableClient input is a client of the app's own task hub: it sees its caller running.
     assert status.output["own_status"] == "Running"
 

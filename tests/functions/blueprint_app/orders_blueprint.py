@@ -42,6 +42,7 @@ def describe_invocation(note: str, context: func.Context) -> dict:
         "function_name": context.function_name,
         "function_directory": context.function_directory,
         "invocation_id": context.invocation_id,
+        "thread_invocation_id": getattr(context.thread_local_storage, "invocation_id", None),
     }
 
 
