@@ -24,7 +24,6 @@ left to the next process (receipt incomplete, lease released).
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import logging
@@ -36,6 +35,7 @@ from durable_azure.errors import ConfigurationError, LeaseLostError, StorageErro
 from durable_azure.functions.bindings.blob import blob_metadata, blob_value, enum_text, parameter_value_type
 from durable_azure.functions.indexing import InvocationServices, TriggeredFunction
 from durable_azure.functions.invocation import invoke
+from durable_azure.functions.queue_messages import encode, send_creating
 from durable_azure.functions.triggers import register
 from durable_azure.functions.triggers.blob_paths import BlobPathPattern
 from durable_azure.functions.triggers.blob_receipts import (
@@ -100,7 +100,7 @@ class BlobTriggerListener:
             raise ConfigurationError(f"{where}: this host gives no storage account or host id to triggers")
         self._function = function
         self._services = services
-        self._settings = settings or load_blob_trigger_settings(function.directory)
+        self._settings = settings or load_blob_trigger_settings(function)
         self.pattern = BlobPathPattern.parse(path, where=where)
         self._connection = function.trigger.field("connection") or None
         self._account: StorageAccount = services.account_for(self._connection)
@@ -279,17 +279,8 @@ class BlobTriggerListener:
             "BlobName": name,
             "ETag": etag,
         }
-        text = json.dumps(notice)
-        if self._settings.message_encoding == "base64":
-            text = base64.b64encode(text.encode()).decode("ascii")
-        queues = self._account.queues
-        try:
-            await queues.send(POISON_QUEUE, text, visibility_timeout=0)
-        except StorageError as error:
-            if error.code != "QueueNotFound":
-                raise
-            await queues.create_queue(POISON_QUEUE)
-            await queues.send(POISON_QUEUE, text, visibility_timeout=0)
+        text = encode(json.dumps(notice).encode(), self._settings.message_encoding)
+        await send_creating(self._account, POISON_QUEUE, text)
         logger.error(
             "message.poison function=%s blob=%s/%s attempts=%d queue=%s",
             self._function.name, self.pattern.container, name, self._settings.max_dequeue_count, POISON_QUEUE,
