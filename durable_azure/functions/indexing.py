@@ -218,6 +218,7 @@ class IndexBuilder:
             self.http_functions.append(dataclasses.replace(http_function, directory=directory))
             return
         others = tuple(binding_spec(name, binding) for binding in bindings if binding is not trigger_binding)
+        _check_not_http_only(name, trigger, others)
         spec = TriggeredFunction(
             name=name, function=function, trigger=trigger, bindings=others, model=model, directory=directory
         )
@@ -226,7 +227,14 @@ class IndexBuilder:
             # parameter goes through invocation.py, which fills them.
             if others or context_parameter(function, {trigger.name, *(binding.name for binding in others)}):
                 self.bound_activities[trigger.field("activity") or name] = spec
-        elif trigger_type != ORCHESTRATION_TRIGGER.lower():
+        elif trigger_type == ORCHESTRATION_TRIGGER.lower():
+            if others:  # the engine replays an orchestrator; nothing would ever read or write its bindings
+                raise ConfigurationError(
+                    f"function {name!r}: an orchestrator takes no bindings besides its trigger, found "
+                    f"{', '.join(f'{binding.name!r} ({binding.type})' for binding in others)}; move them to an "
+                    "activity or a client function"
+                )
+        else:
             from durable_azure.functions.triggers import check_trigger
 
             check_trigger(spec)
@@ -244,6 +252,16 @@ class IndexBuilder:
             triggered=[told(function) for function in self.triggered],
             bound_activities={name: told(function) for name, function in self.bound_activities.items()},
         )
+
+
+def _check_not_http_only(name: str, trigger: BindingSpec, others: tuple[BindingSpec, ...]) -> None:
+    """An `http` output means the HTTP response: on a function no HTTP request starts, nothing would send it."""
+    for binding in others:
+        if binding.kind == "http":
+            raise ConfigurationError(
+                f"function {name!r}: binding {binding.name!r} is an http output, but the function's trigger is "
+                f"{trigger.type}; only an httpTrigger function answers an HTTP request"
+            )
 
 
 def app_index(http_functions: list[HttpFunction], registry: Registry) -> AppIndex:

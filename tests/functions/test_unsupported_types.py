@@ -14,7 +14,8 @@ import pytest
 
 from durable_azure.errors import ConfigurationError
 from durable_azure.functions.bindings import check_function
-from durable_azure.functions.indexing import index_app
+from durable_azure.functions.indexing import IndexBuilder, ProgrammingModel, index_app
+from durable_azure.worker.registry import Registry
 
 V2_TRIGGERS = {
     "serviceBusTrigger": 'service_bus_queue_trigger(arg_name="message", connection="Bus", queue_name="orders")',
@@ -135,3 +136,19 @@ def test_inout_and_input_return_bindings_are_refused(binding: dict[str, str], me
     trigger = {"type": "httpTrigger", "name": "req", "direction": "in"}
     with pytest.raises(ConfigurationError, match=rf"function 'f': .*{message}"):
         check_function("f", [trigger, binding])
+
+
+def test_an_orchestrator_with_another_binding_is_refused() -> None:
+    builder = IndexBuilder(Registry())
+    trigger = {"type": "orchestrationTrigger", "name": "context", "direction": "in"}
+    queue = {"type": "queue", "name": "out", "direction": "out", "queueName": "q"}
+    with pytest.raises(ConfigurationError, match=r"function 'orchestrate': an orchestrator takes no bindings.*'out'"):
+        builder.add("orchestrate", lambda context: None, [trigger, queue], ProgrammingModel.V2, Path("."))
+
+
+def test_an_http_output_on_a_function_no_request_starts_is_refused() -> None:
+    builder = IndexBuilder(Registry())
+    trigger = {"type": "queueTrigger", "name": "msg", "direction": "in", "queueName": "q"}
+    http = {"type": "http", "name": "$return", "direction": "out"}
+    with pytest.raises(ConfigurationError, match=r"function 'on_message': binding '\$return' is an http output"):
+        builder.add("on_message", lambda msg: None, [trigger, http], ProgrammingModel.V2, Path("."))
