@@ -14,6 +14,7 @@ Storage calls: input, one download; output, one upload (plus a container creatio
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import inspect
 import typing
@@ -51,7 +52,8 @@ class BlobBinding:
     async def plan(self, invocation: Invocation, binding: BindingSpec, value: Any) -> Write | None:
         if value is None:
             return None
-        data = output_bytes(value, binding.name)
+        # A readable value may be a file: its read() runs off the event loop, like the user's own code.
+        data = await asyncio.to_thread(output_bytes, value, binding.name)
         container, name = _resolved_path(invocation, binding)
         account = storage_account(invocation, binding)
 
