@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from durable_azure.errors import ConfigurationError
-from durable_azure.settings import DurableTaskSettings, load_host_settings, load_local_settings, parse_timespan
+from durable_azure.settings import (
+    DurableTaskSettings,
+    load_host_settings,
+    load_http_route_prefix,
+    load_local_settings,
+    parse_timespan,
+)
 
 
 def host_json(durable_task: dict) -> dict:
@@ -175,6 +181,28 @@ def test_invalid_host_json_names_file_and_line(tmp_path: Path) -> None:
         load_host_settings(tmp_path)
     assert "host.json" in str(caught.value)
     assert "line 3" in str(caught.value)
+
+
+def test_host_json_with_two_documents_uses_the_first_and_warns_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Some published samples ship a host.json with a second `{...}` pasted after the first."""
+    first = '{"version": "2.0", "extensions": {"durableTask": {"hubName": "FirstHub"}}}'
+    second = '{"version": "2.0", "extensions": {"durableTask": {"hubName": "SecondHub"}}, "logging": {}}'
+    (tmp_path / "host.json").write_text(first + second + "\n")
+    with caplog.at_level("WARNING", logger="durable_azure.settings"):
+        assert load_host_settings(tmp_path).hub_name == "FirstHub"
+        assert load_http_route_prefix(tmp_path) == "api"  # read again: no second warning
+    [warning] = [record.getMessage() for record in caplog.records]
+    assert "holds 2 JSON documents" in warning and "using the first" in warning
+    assert "extensions, logging" in warning  # what is ignored, named
+    assert "refuses such a file" in warning
+
+
+def test_host_json_with_garbage_after_the_first_document_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "host.json").write_text('{"version": "2.0"}\n{"version": ')
+    with pytest.raises(ConfigurationError, match=r"host\.json: invalid JSON at line 2"):
+        load_host_settings(tmp_path)
 
 
 def test_invalid_value_in_host_json_names_the_file(tmp_path: Path) -> None:
