@@ -24,7 +24,7 @@ from bench.stats import median, median_counts, ratio
 from bench.timer_lateness import w9_timer_lateness
 from bench.workloads import Measurement, w1_latency, w1_throughput, w2_fan_out, w3_event_latency, w3_event_throughput
 from bench.workloads_long import w4_long_history, w5_idle
-from bench.workloads_queue import w6_queue_trigger
+from bench.workloads_queue import w6_at_w1_scale, w6_queue_trigger
 from bench.workloads_waiting import w8_waiting_instances
 
 Workload = Callable[[str, EngineTimer, Sizes], Awaitable[Measurement]]
@@ -77,6 +77,13 @@ SPECS = (
         headline="messages_per_second",
         throughput=True,
         standing_messages=Sizes.w6_standing_messages,
+    ),
+    Spec(
+        key="W6s",
+        title="W6 at W1a's scale (as many messages as W1a's orchestrations)",
+        function=w6_at_w1_scale,
+        headline="messages_per_second",
+        throughput=True,
     ),
     Spec(
         key="W2",

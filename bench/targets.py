@@ -53,6 +53,7 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
     w4_queries = 0.0 if math.isnan(w4_queries) and _known(w4_cpu) else w4_queries
     w6_rate = _figure(results, "W6", "median", "messages_per_second")
     w6_deep_fraction = _figure(results, "W6", "bound", "at_depth", "fraction")
+    w6s_rate = _figure(results, "W6s", "median", "messages_per_second")
     w9_median = _figure(results, "W9", "median", "lateness_median_ms")
     w9_max = _figure(results, "W9", "median", "lateness_max_ms")
     return [
@@ -111,6 +112,7 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
             "W6 (queue-triggered starts) >= 70 % of W1a's orchestrations/s on the same run",
             f"{w6_rate:.1f}/s vs W1a {w1_rate:.1f}/s = {w6_rate / w1_rate:.0%}; "
             f"{w6_deep_fraction:.0%} of the Azurite bound at W6's depth"
+            + (f"; at W1a's scale (W6s) {w6s_rate:.1f}/s = {w6s_rate / w1_rate:.0%}" if _known(w6s_rate) else "")
             if _known(w6_rate, w1_rate)
             else f"{w6_rate:.1f}/s (W1a not run)",
             w6_rate >= 0.7 * w1_rate if _known(w6_rate, w1_rate) else None,

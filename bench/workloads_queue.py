@@ -90,7 +90,20 @@ async def _fill(run: RunningHub, queue: str, instance_ids: list[str]) -> None:
 
 async def w6_queue_trigger(connection_string: str, timer: EngineTimer, sizes: Sizes) -> Measurement:
     """W6: `w6_messages` queued messages, each starting a hello sequence from the queue trigger."""
-    count = sizes.w6_messages
+    return await _queue_started(connection_string, timer, sizes, sizes.w6_messages)
+
+
+async def w6_at_w1_scale(connection_string: str, timer: EngineTimer, sizes: Sizes) -> Measurement:
+    """W6s: W6 with as many messages as W1a starts orchestrations (`w1_instances`).
+
+    W6's 2,000 standing messages make every Azurite queue request slower (it scans the stored messages), while
+    W1a keeps only its 200 starts in flight: this run compares the two at the same scale, so what it shows is
+    the queue trigger's own cost, not the emulator's depth penalty.
+    """
+    return await _queue_started(connection_string, timer, sizes, sizes.w1_instances)
+
+
+async def _queue_started(connection_string: str, timer: EngineTimer, sizes: Sizes, count: int) -> Measurement:
     queue = f"bench-w6-{uuid.uuid4().hex[:12]}"
     instance_ids = [f"w6-{index}" for index in range(count)]
     async with running_hub(connection_string, timer) as run:
@@ -121,4 +134,4 @@ async def w6_queue_trigger(connection_string: str, timer: EngineTimer, sizes: Si
     )
 
 
-__all__ = ["w6_queue_trigger"]
+__all__ = ["w6_at_w1_scale", "w6_queue_trigger"]

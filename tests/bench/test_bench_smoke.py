@@ -70,6 +70,7 @@ async def test_every_workload_reports_every_field(tmp_path):
     assert queue_started["units"] == TINY.w6_messages
     assert {"queue.receive", "queue.delete"} <= set(queue_started["requests"])
     assert queue_started["bound"]["at_depth"]["standing_messages"] == TINY.w6_messages // 2
+    assert document["workloads"]["W6s"]["units"] == TINY.w1_instances  # W6 at W1a's scale
     deep = {"W2", "W6"}
     assert all("at_depth" not in result["bound"] for key, result in document["workloads"].items() if key not in deep)
     hello = document["workloads"]["W1a"]
