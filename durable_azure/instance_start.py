@@ -5,7 +5,9 @@ if the message cannot be sent, the row is rolled back (deleted, or the
 finished instance it replaced is put back), so no Pending row is left that no
 message will ever start. A new id costs two requests (insert, send); an id in
 use costs a read and an If-Match replace, and is refused while its instance is
-still active.
+still active. When a worker in this process owns the instance's partition, it
+claims the message as it is sent (stored invisible, started with no receive);
+if that worker dies, the message reappears after its visibility timeout.
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ async def start_instance(hub: TaskHub, name: str, instance_id: str, input_text: 
         start, record = start_records(name, instance_id, input_text, hub.hub_name, generation=generation)
         new_etag = await _replace(hub, record, existing)
     try:
-        await hub.control_queue_for(instance_id).send(MessageData(event=start, instance=start.orchestration_instance))
+        await hub.control_queue_for(instance_id).send_or_offer(
+            MessageData(event=start, instance=start.orchestration_instance)
+        )
     except StorageError:
         await _undo(hub, existing, instance_id, new_etag)
         raise

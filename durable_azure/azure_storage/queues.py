@@ -51,7 +51,10 @@ class ReceivedMessage:
 
 
 class LocalConsumer(Protocol):
-    """A consumer in this process that can start a message the moment it is sent (the activity dispatcher)."""
+    """A consumer in this process that can start a message the moment it is sent.
+
+    The activity dispatcher for work items; the orchestration dispatcher for the control queues it owns.
+    """
 
     async def try_claim(self, data: MessageData) -> bool:
         """Send `data` claimed and start it now; False, with nothing sent, when it cannot take more work."""
@@ -140,6 +143,19 @@ class TaskHubQueue:
         await self._put(body, delay)
         for callback in list(self._send_listeners):
             callback(delay)
+
+    async def send_or_offer(self, data: MessageData, *, visibility_delay: float = 0.0) -> None:
+        """Send, letting a consumer in this process claim the message first when it is due at once.
+
+        A claimed message is stored invisible and started by its claimer with no
+        receive (see `send_claimed`); a delayed one (a timer, a scheduled start)
+        must wait in the queue anyway, so it is never offered.
+        """
+        if visibility_delay <= 0:
+            for consumer in self.local_consumers:
+                if await consumer.try_claim(data):
+                    return
+        await self.send(data, visibility_delay=visibility_delay)
 
     async def send_claimed(self, data: MessageData, *, visibility_timeout: float) -> ReceivedMessage:
         """One send (plus a blob upload for a large envelope) of a message that is already ours.

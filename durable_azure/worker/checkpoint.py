@@ -64,11 +64,7 @@ async def _send_or_claim(message: OutboundMessage) -> None:
     takes its slot before it awaits, so a fan-out wider than the free slots is
     claimed up to them and the rest is sent visible, for any worker.
     """
-    if message.visibility_delay <= 0:
-        for consumer in message.queue.local_consumers:
-            if await consumer.try_claim(message.data):
-                return
-    await message.queue.send(message.data, visibility_delay=message.visibility_delay)
+    await message.queue.send_or_offer(message.data, visibility_delay=message.visibility_delay)
 
 
 def instance_columns(checkpoint: Checkpoint) -> dict[str, object]:

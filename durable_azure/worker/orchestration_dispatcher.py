@@ -22,6 +22,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from durable_azure.azure_storage import MessageData, ReceivedMessage, TaskHub, TaskHubQueue
+from durable_azure.errors import StorageError
 from durable_azure.history import TimerFired
 from durable_azure.worker.anchors import AnchorBook
 from durable_azure.worker.deliveries import Delivery, LocalDelivery, backoff_delay, settle_local
@@ -69,6 +70,7 @@ class OrchestrationDispatcher:
         queue = self._hub.queue_named(partition_id)
         poller = BackoffPoller(maximum=self._max_polling_interval)
         queue.add_send_listener(poller.wake_after)
+        queue.add_local_consumer(self)
         task = asyncio.create_task(self._listen(queue, poller), name=f"listen-{partition_id}")
         self._listeners[partition_id] = (task, poller)
 
@@ -78,6 +80,7 @@ class OrchestrationDispatcher:
         if listener is not None:
             task, poller = listener
             self._hub.queue_named(partition_id).remove_send_listener(poller.wake_after)
+            self._hub.queue_named(partition_id).remove_local_consumer(self)
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
         in_flight = [
@@ -133,6 +136,30 @@ class OrchestrationDispatcher:
         delivery = LocalDelivery.of(data)
         self._enqueue(delivery)
         return delivery.settled
+
+    async def try_claim(self, data: MessageData) -> bool:
+        """Send a control message claimed and admit it at once, when its partition is ours and there is room.
+
+        A start made in this process (or a message an episode here sends to another instance of a partition we
+        own) then costs no receive: the message is stored invisible, as a receive would leave it, and deleted
+        when its episode commits; if this process dies first, it reappears after the visibility timeout for
+        whoever owns the partition then. False, with nothing sent, when the partition is not ours or the buffer
+        is full: the caller sends it visible.
+        """
+        queue = self._hub.control_queue_for(data.instance.instance_id)
+        if queue.name not in self._listeners or not self._buffer_space.is_set():
+            return False
+        message = await queue.send_claimed(data, visibility_timeout=self._visibility_timeout)
+        if queue.name not in self._listeners:  # we let go of the partition meanwhile: its new owner receives it
+            try:
+                await queue.abandon(message, 0.0)
+            except StorageError as error:
+                logger.warning(
+                    "message.release_failed id=%s error=%s: visible after its timeout", message.message_id, error
+                )
+            return True
+        await self._admit(queue, message)
+        return True
 
     async def _admit(self, queue: TaskHubQueue, message: ReceivedMessage) -> None:
         held = self._held.get(message.message_id)

@@ -65,7 +65,14 @@ def make_app_dir(tmp_path: Path, hub_name: str, **provider: Any) -> Path:
     settings = {**FAST_PROVIDER, **provider}
     host = {"version": "2.0", "extensions": {"durableTask": {"hubName": hub_name, "storageProvider": settings}}}
     (app_dir / "host.json").write_text(json.dumps(host))
+    local = {"IsEncrypted": False, "Values": {"FAULT_START_QUEUE": start_queue_name(hub_name)}}
+    (app_dir / "local.settings.json").write_text(json.dumps(local))
     return app_dir
+
+
+def start_queue_name(hub_name: str) -> str:
+    """The queue whose messages the app's queue trigger turns into starts (one per task hub)."""
+    return f"starts-{hub_name.lower()}"
 
 
 class WorkerProcesses:

@@ -11,6 +11,9 @@ but not committed come back through their work items.
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
+import re
 import signal
 import time
 from pathlib import Path
@@ -19,7 +22,7 @@ from durable_azure.azure_storage import StorageAccount, TaskHub
 from durable_azure.client import DurableOrchestrationClient
 from durable_azure.status import OrchestrationRuntimeStatus
 from tests.conftest import unique_hub_name
-from tests.fault.harness import make_app_dir, running_workers
+from tests.fault.harness import make_app_dir, running_workers, start_queue_name
 
 INSTANCES = 16
 
@@ -55,3 +58,44 @@ async def _wait_for_progress(client: DurableOrchestrationClient, ids: list[str])
             return
         await asyncio.sleep(0.2)
     raise AssertionError("the workers never started the instances")
+
+
+async def test_killing_a_worker_that_claimed_its_own_starts_loses_none(tmp_path: Path, connection_string: str) -> None:
+    """A queue-triggered starter in the only worker: the worker owns every partition, so it claims each start
+    it makes (stored invisible, run with no receive). Killed with them claimed and running, those starts
+    must reappear for the next worker after their visibility timeout, and every instance complete once."""
+    hub_name = unique_hub_name("Claim")
+    app_dir = make_app_dir(tmp_path, hub_name)
+    account = StorageAccount.from_connection_string(connection_string)
+    hub = TaskHub(account, hub_name, partition_count=4)
+    queue = start_queue_name(hub_name)
+    try:
+        await account.queues.create_queue(queue)
+        with running_workers(app_dir, connection_string, tmp_path, count=1) as workers:
+            await _wait_for_all_leases(workers.logs, partitions=4)
+            ids = [f"claimed-{i}" for i in range(INSTANCES)]
+            for index, instance_id in enumerate(ids):
+                order = {"orchestrator": "slow_sequence", "id": instance_id, "input": f"n{index}"}
+                await account.queues.send(
+                    queue, base64.b64encode(json.dumps(order).encode()).decode(), visibility_timeout=0
+                )
+            async with DurableOrchestrationClient(hub) as client:
+                await _wait_for_progress(client, ids)
+                workers.processes[0].send_signal(signal.SIGKILL)
+                workers.processes[0].wait(timeout=10)
+                workers.start(1)
+                statuses = await asyncio.gather(*(client.wait_for_completion(i, timeout=180) for i in ids))
+        for index, status in enumerate(statuses):
+            assert status.runtime_status == OrchestrationRuntimeStatus.Completed, workers.log_tail()
+            assert status.output == [f"Hello n{index}-{step}!" for step in range(4)]
+    finally:
+        await account.queues.delete_queue(queue)
+        await hub.delete()
+        await account.close()
+
+
+async def _wait_for_all_leases(logs, partitions: int) -> None:
+    deadline = time.monotonic() + 60
+    while len(set(re.findall(r"lease\.acquired partition=(\S+)", logs()))) < partitions:
+        assert time.monotonic() < deadline, "the worker never took every partition"
+        await asyncio.sleep(0.2)

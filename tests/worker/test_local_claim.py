@@ -27,7 +27,7 @@ from durable_azure.azure_storage import (
     TransportChoice,
 )
 from durable_azure.client import DurableOrchestrationClient
-from durable_azure.history import OrchestrationInstance, TaskScheduled
+from durable_azure.history import ExecutionStarted, OrchestrationInstance, TaskScheduled
 from durable_azure.worker import Registry, Worker
 from tests.worker import apps
 from tests.worker.conftest import TEST_SETTINGS
@@ -138,3 +138,46 @@ async def _claim_large_and_see_it_reappear(queue: TaskHubQueue) -> None:
     [message] = reappeared
     assert message.message_id == claimed.message_id and message.dequeue_count == 1
     assert message.data is not None and message.data.event == data.event
+
+
+def _record_control_receives(hub: TaskHub, monkeypatch: pytest.MonkeyPatch) -> list[ReceivedMessage]:
+    """Every message a worker gets by receiving from a control queue (a pass-through spy; storage stays real)."""
+    received: list[ReceivedMessage] = []
+    for queue in hub.control_queues:
+        real_receive = queue.receive
+
+        async def receive(max_messages: int, visibility_timeout: float, real_receive=real_receive):
+            messages = await real_receive(max_messages, visibility_timeout)
+            received.extend(messages)
+            return messages
+
+        monkeypatch.setattr(queue, "receive", receive)
+    return received
+
+
+async def test_a_start_made_in_the_process_owning_its_partition_runs_without_a_receive(
+    task_hub: TaskHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An HTTP or queue-triggered starter in a worker's process: its starts skip the control-queue poll."""
+    received = _record_control_receives(task_hub, monkeypatch)
+    async with Worker(task_hub, apps.registry(), TEST_SETTINGS), DurableOrchestrationClient(task_hub) as client:
+        await wait_until(lambda: all(queue.local_consumers for queue in task_hub.control_queues))  # owns them all
+        instance_ids = [await client.start_new("hello_sequence") for _ in range(6)]
+        for instance_id in instance_ids:
+            status = await client.wait_for_completion(instance_id, timeout=WAIT_SECONDS)
+            assert status.output == ["Hello Tokyo!", "Hello Seattle!", "Hello London!"]
+        # each claimed start was deleted with the pop receipt its send returned: none is left to reappear
+        for queue in task_hub.control_queues:
+            await wait_until(lambda queue=queue: is_empty(queue, task_hub))
+    assert [m for m in received if m.data is not None and isinstance(m.data.event, ExecutionStarted)] == []
+
+
+async def test_a_start_for_a_partition_owned_elsewhere_is_sent_for_its_owner(task_hub: TaskHub) -> None:
+    """No worker in this process: the start goes to the queue, visible, and a worker receives it."""
+    async with DurableOrchestrationClient(task_hub) as client:
+        instance_id = await client.start_new("hello_sequence")
+        [message] = await task_hub.control_queue_for(instance_id).peek()
+        assert message is not None and isinstance(message.event, ExecutionStarted)
+        async with Worker(task_hub, apps.registry(), TEST_SETTINGS):
+            status = await client.wait_for_completion(instance_id, timeout=WAIT_SECONDS)
+    assert status.output == ["Hello Tokyo!", "Hello Seattle!", "Hello London!"]

@@ -3,6 +3,8 @@
 import time
 from datetime import timedelta
 
+import azure.functions as func
+
 import durable_azure as df
 
 app = df.DFApp()
@@ -73,3 +75,11 @@ def double(request) -> int:
     value, pause = request
     time.sleep(pause)
     return value * 2
+
+
+@app.queue_trigger(arg_name="msg", queue_name="%FAULT_START_QUEUE%", connection="AzureWebJobsStorage")
+@app.durable_client_input(client_name="client")
+async def start_from_queue(msg: func.QueueMessage, client: df.DurableOrchestrationClient) -> None:
+    """Starts made inside a worker process: the worker claims them when it owns their partition."""
+    order = msg.get_json()
+    await client.start_new(order["orchestrator"], order["id"], order["input"])
