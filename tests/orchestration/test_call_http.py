@@ -183,9 +183,8 @@ def test_a_202_is_polled_at_its_location_after_the_default_interval(fresh_replay
     assert poll["tokenSource"] == {"resource": ARM, "kind": "AzureManagedIdentity"}
     timers = [event for event in run.history if isinstance(event, TimerCreated)]
     # Each wait starts at the episode that saw the 202 (episode n runs at START + n seconds).
-    assert [timer.fire_at for timer in timers] == [START + timedelta(seconds=1, milliseconds=30000)] + [
-        START + timedelta(seconds=3, milliseconds=30000)
-    ]
+    default = timedelta(milliseconds=30000)
+    assert [timer.fire_at - START for timer in timers] == [timedelta(seconds=1) + default, timedelta(seconds=3) + default]
 
 
 def test_retry_after_wins_over_the_default_interval() -> None:
@@ -241,7 +240,8 @@ def test_request_and_token_source_serialize_as_the_sdk_does() -> None:
 def test_the_request_reads_back_from_the_activity_input() -> None:
     request = DurableHttpRequest("PUT", "https://x.example/a?b=c", "{}", {"H": "v"}, ManagedIdentityTokenSource(ARM))
     again = DurableHttpRequest.from_activity_input(json.loads(request.activity_input()))
-    assert (again.method, again.uri, again.content, again.headers) == ("PUT", "https://x.example/a?b=c", "{}", {"H": "v"})
+    assert (again.method, again.uri, again.content) == ("PUT", "https://x.example/a?b=c", "{}")
+    assert again.headers == {"H": "v"}
     assert again.token_source == ManagedIdentityTokenSource(ARM)
     with pytest.raises(ValueError, match="token source kind"):
         DurableHttpRequest.from_activity_input({"method": "GET", "uri": "https://x/", "tokenSource": {"kind": "X"}})
