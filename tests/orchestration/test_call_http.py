@@ -183,8 +183,8 @@ def test_a_202_is_polled_at_its_location_after_the_default_interval(fresh_replay
     assert poll["tokenSource"] == {"resource": ARM, "kind": "AzureManagedIdentity"}
     timers = [event for event in run.history if isinstance(event, TimerCreated)]
     # Each wait starts at the episode that saw the 202 (episode n runs at START + n seconds).
-    default = timedelta(milliseconds=30000)
-    assert [timer.fire_at - START for timer in timers] == [timedelta(seconds=1) + default, timedelta(seconds=3) + default]
+    wait = timedelta(milliseconds=30000)
+    assert [timer.fire_at - START for timer in timers] == [timedelta(seconds=1) + wait, timedelta(seconds=3) + wait]
 
 
 def test_retry_after_wins_over_the_default_interval() -> None:
