@@ -26,6 +26,7 @@ HTTP_ACTIVITY_NAME = "BuiltIn::HttpActivity"
 
 MANAGED_IDENTITY_KIND = "AzureManagedIdentity"
 _FUNCTIONS_KEY_HEADER = "x-functions-key"
+_CAMEL_CASE = {"StatusCode": "statusCode", "Headers": "headers", "Content": "content"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +190,9 @@ class DurableHttpResponse(dict[str, Any]):
 
     @classmethod
     def from_result(cls, value: Any) -> DurableHttpResponse:
+        """The activity's decoded result; .NET's default property names (StatusCode, ...) are read too."""
+        if isinstance(value, Mapping) and "statusCode" not in value and "StatusCode" in value:
+            value = {_CAMEL_CASE.get(key, key): item for key, item in value.items()}
         if not isinstance(value, Mapping) or not isinstance(value.get("statusCode"), int):
             raise ValueError(f"the HTTP activity returned no DurableHttpResponse: {value!r:.200}")
         response = cls(value)

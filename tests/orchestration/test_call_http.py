@@ -144,6 +144,12 @@ def test_the_response_is_a_mapping_with_attributes() -> None:
     }
 
 
+def test_a_response_written_with_dotnet_property_names_reads_the_same() -> None:
+    activity, _ = responder({"StatusCode": 201, "Headers": {"X-Id": ["7"]}, "Content": "made"})
+    run = run_to_end(ORCHESTRATORS, start("fetch"), {HTTP_ACTIVITY_NAME: activity})
+    assert run.output == {"status": 201, "status_key": 201, "content": "made", "headers": {"X-Id": ["7"]}}
+
+
 def test_raw_string_content_is_sent_as_is() -> None:
     activity, seen = responder(ok())
     run = run_to_end(ORCHESTRATORS, start("post_raw"), {HTTP_ACTIVITY_NAME: activity})
