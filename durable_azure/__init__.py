@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     )
     from durable_azure.functions import Blueprint, DFApp, Orchestrator
     from durable_azure.orchestration import DurableOrchestrationContext, RetryOptions
+    from durable_azure.orchestration.http import DurableHttpRequest, ManagedIdentityTokenSource, TokenSource
     from durable_azure.settings import DurableTaskSettings
 
 __version__ = "0.1.0"
@@ -49,6 +50,7 @@ __all__ = [
     "CredentialError",
     "DFApp",
     "DurableAzureError",
+    "DurableHttpRequest",
     "DurableOrchestrationClient",
     "DurableOrchestrationContext",
     "DurableOrchestrationStatus",
@@ -61,6 +63,7 @@ __all__ = [
     "InstanceNotFoundError",
     "InstanceRunningError",
     "LeaseLostError",
+    "ManagedIdentityTokenSource",
     "MessageFormatError",
     "MessageGoneError",
     "NonDeterminismError",
@@ -72,6 +75,7 @@ __all__ = [
     "StorageError",
     "StorageUnavailableError",
     "TaskFailedError",
+    "TokenSource",
     "WaitTimeoutError",
 ]
 
@@ -81,6 +85,9 @@ _MODULE_OF: dict[str, str] = {
     "Orchestrator": "durable_azure.functions",
     "DurableOrchestrationContext": "durable_azure.orchestration",
     "RetryOptions": "durable_azure.orchestration",
+    "DurableHttpRequest": "durable_azure.orchestration.http",
+    "ManagedIdentityTokenSource": "durable_azure.orchestration.http",
+    "TokenSource": "durable_azure.orchestration.http",
     "DurableOrchestrationClient": "durable_azure.client",
     "DurableOrchestrationStatus": "durable_azure.client",
     "OrchestrationRuntimeStatus": "durable_azure.client",

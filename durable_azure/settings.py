@@ -70,6 +70,8 @@ class DurableTaskSettings:
     repair_after: timedelta | None = None
     """None: the longer queue visibility timeout plus two minutes (see `stuck_instance_after`)."""
     repair_interval: timedelta = timedelta(minutes=1)
+    default_async_request_sleep_time_milliseconds: int = 30000
+    """httpSettings.defaultAsyncRequestSleepTimeMilliseconds: call_http's wait between polls of a 202."""
 
     @property
     def stuck_instance_after(self) -> timedelta:
@@ -102,6 +104,7 @@ class DurableTaskSettings:
         if connection_name is not None:
             values["connection_name"] = connection_name
         values.update(reader.numbers())
+        values.update(_http_settings(section))
         transport = reader.text("storageTransport", is_provider_key=True)
         if transport is not None:
             if transport.lower() not in _TRANSPORTS:
@@ -214,6 +217,18 @@ class _SettingsReader:
             if found is not None:
                 values[duration_key.field_name] = parse_timespan(found[1], key=found[0])
         return values
+
+
+def _http_settings(section: Mapping[str, Any]) -> dict[str, Any]:
+    """`httpSettings.defaultAsyncRequestSleepTimeMilliseconds` (the extension's HttpOptions), in milliseconds."""
+    http = _section(section, "httpSettings", "extensions.durableTask.httpSettings")
+    key = _IntegerKey(
+        key="defaultAsyncRequestSleepTimeMilliseconds", field_name="default_async_request_sleep_time_milliseconds"
+    )
+    value = _get_case_insensitive(http, key.key)
+    if value is None:
+        return {}
+    return {key.field_name: _parse_integer(f"extensions.durableTask.httpSettings.{key.key}", value, key)}
 
 
 def _get_case_insensitive(mapping: Mapping[str, Any], key: str) -> Any:

@@ -38,6 +38,7 @@ LAYER_ORDER: dict[str, int] = {
     "maintenance": 4,
     "rewind": 4,
     "functions": 5,
+    "models": 5,  # the SDK's module paths (azure.durable_functions.models.X), re-exporting lower layers
     "cli": 6,
     "__main__": 6,
 }

@@ -29,6 +29,8 @@ from durable_azure.orchestration.actions import (
     SchedulingAction,
     SendEventAction,
 )
+from durable_azure.orchestration.http import HTTP_ACTIVITY_NAME, DurableHttpRequest, HttpSettings, TokenSource
+from durable_azure.orchestration.http_task import HttpTask
 from durable_azure.orchestration.retry import RetryOptions
 from durable_azure.orchestration.tasks import (
     ActivityTask,
@@ -266,6 +268,47 @@ class DurableOrchestrationContext:
         serialization.check_serializable(status, "custom status")
         self._custom_status = status
         self._runtime.set_custom_status(None if status is None else serialization.dumps(status))
+
+    # -- durable HTTP --
+
+    def call_http(
+        self,
+        method: str,
+        uri: str,
+        content: Any = None,
+        headers: dict[str, str] | None = None,
+        token_source: TokenSource | None = None,
+        is_raw_str: bool = False,
+    ) -> HttpTask:
+        """A durable HTTP request, recorded in history so replay never sends it again (azure.durable_functions').
+
+        `content` other than None is sent as JSON (`json.dumps`), or as is when `is_raw_str` (then it
+        must be a str). A 202 with a Location header is polled with GETs until another status comes
+        back, waiting Retry-After seconds, or host.json's `httpSettings.defaultAsyncRequestSleepTimeMilliseconds`,
+        between polls. The result is a `DurableHttpResponse` (`statusCode`, `headers`, `content`).
+        """
+        if is_raw_str and not isinstance(content, str):
+            raise TypeError(
+                "Invalid use of 'is_raw_str' parameter: 'is_raw_str' is set to 'True' but 'content' is not "
+                "an instance of type 'str'. Either set 'is_raw_str' to 'False', "
+                "or ensure your 'content' is of type 'str'."
+            )
+        if not isinstance(method, str) or not method.strip():
+            raise ValueError(f"call_http needs an HTTP method, got {method!r}")
+        if not isinstance(uri, str) or not uri.strip():
+            raise ValueError(f"call_http needs a URI, got {uri!r}")
+        if token_source is not None and not isinstance(token_source, TokenSource):
+            raise TypeError(f"token_source must be a TokenSource, not {type(token_source).__name__}")
+        body = None if content is None else (content if is_raw_str else serialization.dumps(content))
+        request = DurableHttpRequest(method, uri, body, dict(headers) if headers else headers, token_source)
+        settings = getattr(self._runtime, "http_settings", None) or HttpSettings()
+        return HttpTask(
+            request=request,
+            send=lambda each: self._schedule_activity(HTTP_ACTIVITY_NAME, each.activity_input()),
+            create_timer=self.create_timer,
+            clock=lambda: self.current_utc_datetime,
+            default_poll_interval=settings.default_async_request_sleep_time,
+        )
 
 
 def _function_name(name: str | Callable[..., Any], what: str) -> str:

@@ -56,6 +56,7 @@ from durable_azure.orchestration.actions import (
     history_event,
 )
 from durable_azure.orchestration.context import DurableOrchestrationContext
+from durable_azure.orchestration.http import HttpSettings
 from durable_azure.orchestration.outcome import (
     ExecutionResult,
     Outcome,
@@ -83,9 +84,12 @@ _BEFORE_START = frozenset({*_MARKERS, ExecutionStarted, EventRaised})
 class OrchestrationExecutor:
     """Replays an instance and keeps its generator alive between episodes (so a cached instance never replays again)."""
 
-    def __init__(self, orchestrators: Mapping[str, Callable[..., Any]]) -> None:
+    def __init__(
+        self, orchestrators: Mapping[str, Callable[..., Any]], *, http_settings: HttpSettings | None = None
+    ) -> None:
         # Shared, not copied: a cached instance keeps its executor, and a copy per instance grows with the app.
         self._orchestrators = orchestrators
+        self._http_settings = http_settings
         self._state = OrchestrationState()
         self._has_executed = False
         self._clock = datetime(1, 1, 1, tzinfo=UTC)
@@ -170,7 +174,9 @@ class OrchestrationExecutor:
     def _apply_execution_started(self, event: ExecutionStarted) -> None:
         if self._runtime is not None:
             return
-        self._runtime = ExecutionRuntime(started=event, state=self._state, clock=self._clock)
+        self._runtime = ExecutionRuntime(
+            started=event, state=self._state, clock=self._clock, http_settings=self._http_settings
+        )
         self._runtime.replaying = self._is_replaying
         for early_event in self._early_events:
             self._runtime.raise_event(early_event)

@@ -25,6 +25,7 @@ from durable_azure.orchestration.actions import (
     matches_history_event,
 )
 from durable_azure.orchestration.context import OrchestrationRuntime
+from durable_azure.orchestration.http import HttpSettings
 from durable_azure.orchestration.state import OrchestrationState
 from durable_azure.orchestration.tasks import CompletableTask, ExternalEventTask
 
@@ -32,8 +33,16 @@ from durable_azure.orchestration.tasks import CompletableTask, ExternalEventTask
 class ExecutionRuntime(OrchestrationRuntime):
     """State of one execution while its generator is alive; see the module docstring."""
 
-    def __init__(self, *, started: ExecutionStarted, state: OrchestrationState, clock: datetime) -> None:
+    def __init__(
+        self,
+        *,
+        started: ExecutionStarted,
+        state: OrchestrationState,
+        clock: datetime,
+        http_settings: HttpSettings | None = None,
+    ) -> None:
         self._started = started
+        self.http_settings = http_settings or HttpSettings()  # read by call_http: host config, not history
         self._state = state
         self.clock = clock
         self.replaying = False

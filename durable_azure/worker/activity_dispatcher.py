@@ -38,6 +38,7 @@ from durable_azure.azure_storage.presence import RunningActivity
 from durable_azure.errors import MessageGoneError, StorageError
 from durable_azure.history import FailureDetails, HistoryEvent, TaskCompleted, TaskFailed, TaskScheduled
 from durable_azure.worker.deliveries import backoff_delay
+from durable_azure.worker.http_activity import BUILT_IN_ACTIVITIES
 from durable_azure.worker.polling import BackoffPoller, receive_or_hand_back
 from durable_azure.worker.registry import ActivityFunction, Registry
 
@@ -335,7 +336,7 @@ class ActivityDispatcher:
                 wait = 1.0
 
     async def _invoke(self, event: TaskScheduled) -> HistoryEvent:
-        activity = self._registry.activities.get(event.name)
+        activity = self._registry.activities.get(event.name) or BUILT_IN_ACTIVITIES.get(event.name)
         if activity is None:
             return _failure(event, "ActivityNotFoundError", f"no activity named '{event.name}' is registered")
         try:

@@ -23,6 +23,7 @@ from durable_azure.azure_storage import TaskHub
 from durable_azure.errors import ConcurrencyConflictError
 from durable_azure.history import EventRaised, ExecutionStarted, HistoryEvent, OrchestrationStatus, OrchestratorStarted
 from durable_azure.orchestration import ExecutionResult, OrchestrationExecutor, OrchestrationState
+from durable_azure.orchestration.http import HttpSettings
 from durable_azure.worker.anchors import AnchorBook, AnchorPlan, unfinished_activities
 from durable_azure.worker.checkpoint import Checkpoint, execution_started, write_checkpoint
 from durable_azure.worker.continuation import MAX_CONTINUE_AS_NEW_PER_EPISODE, continue_in_next_episode, next_execution
@@ -69,7 +70,9 @@ class EpisodeRunner:
         clock: Callable[[], datetime] = utc_now,
         instance_refresh: timedelta = DEFAULT_INSTANCE_REFRESH,
         on_storage_behind: Callable[[], None] | None = None,
+        http_settings: HttpSettings | None = None,
     ):
+        self._http_settings = http_settings  # host.json httpSettings, handed to every executor (call_http)
         self._hub = hub
         self._registry = registry
         self._cache = cache
@@ -276,7 +279,7 @@ class EpisodeRunner:
         )
 
     def _new_executor(self) -> OrchestrationExecutor:
-        return OrchestrationExecutor(self._registry.orchestrators)
+        return OrchestrationExecutor(self._registry.orchestrators, http_settings=self._http_settings)
 
     def _remember(
         self,

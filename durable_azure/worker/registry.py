@@ -11,6 +11,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from durable_azure.errors import ConfigurationError
+from durable_azure.orchestration.http import HTTP_ACTIVITY_NAME
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ActivityFunction:
@@ -29,3 +32,9 @@ class ActivityFunction:
 class Registry:
     orchestrators: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     activities: Mapping[str, ActivityFunction] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # The extension reserves the built-in HTTP activity's name (case-insensitively) for call_http.
+        for name in (*self.orchestrators, *self.activities):
+            if name.lower() == HTTP_ACTIVITY_NAME.lower():
+                raise ConfigurationError(f"function name '{name}' is reserved by Durable Functions for call_http")

@@ -14,11 +14,13 @@ import logging
 import os
 import socket
 import uuid
+from datetime import timedelta
 from types import TracebackType
 
 from durable_azure.azure_storage import TaskHub
 from durable_azure.azure_storage.presence import RunningActivity
 from durable_azure.errors import DurableAzureError, StorageError
+from durable_azure.orchestration.http import HttpSettings
 from durable_azure.settings import DurableTaskSettings
 from durable_azure.worker.activity_dispatcher import ActivityDispatcher
 from durable_azure.worker.anchors import AnchorBook
@@ -71,6 +73,9 @@ class Worker:
             anchors=self._anchors,
             instance_refresh=stuck_after / 2,
             on_storage_behind=self.repair.suspect_lost_writes,
+            http_settings=HttpSettings(
+                timedelta(milliseconds=self.settings.default_async_request_sleep_time_milliseconds)
+            ),
         )
         self._orchestrations = OrchestrationDispatcher(
             hub,
