@@ -346,6 +346,8 @@ def _event_ids(decision: Triage) -> list[str]:
 def _is_first_start(messages: list[Delivery]) -> bool:
     """A first-time start (generation 0, first delivery) of an id never used before needs no history read.
 
+    First delivery: dequeue count 1 when received, 0 when claimed by this process as it was sent.
+
     If the id did have history after all (a reused sub-orchestration id), the
     sentinel insert of the checkpoint fails with a conflict, the messages come
     back with a higher dequeue count, and that attempt reads history as usual.
@@ -354,6 +356,6 @@ def _is_first_start(messages: list[Delivery]) -> bool:
         message.data is not None
         and isinstance(message.data.event, ExecutionStarted)
         and message.data.event.generation == 0
-        and message.dequeue_count == 1
+        and message.dequeue_count <= 1
         for message in messages
     )

@@ -160,6 +160,14 @@ async def test_a_start_made_in_the_process_owning_its_partition_runs_without_a_r
 ) -> None:
     """An HTTP or queue-triggered starter in a worker's process: its starts skip the control-queue poll."""
     received = _record_control_receives(task_hub, monkeypatch)
+    history_loads: list[str] = []
+    real_load = task_hub.history.load
+
+    async def load(instance_id: str, *args, **kwargs):
+        history_loads.append(instance_id)
+        return await real_load(instance_id, *args, **kwargs)
+
+    monkeypatch.setattr(task_hub.history, "load", load)
     async with Worker(task_hub, apps.registry(), TEST_SETTINGS), DurableOrchestrationClient(task_hub) as client:
         await wait_until(lambda: all(queue.local_consumers for queue in task_hub.control_queues))  # owns them all
         instance_ids = [await client.start_new("hello_sequence") for _ in range(6)]
@@ -170,6 +178,7 @@ async def test_a_start_made_in_the_process_owning_its_partition_runs_without_a_r
         for queue in task_hub.control_queues:
             await wait_until(lambda queue=queue: is_empty(queue, task_hub))
     assert [m for m in received if m.data is not None and isinstance(m.data.event, ExecutionStarted)] == []
+    assert history_loads == []  # a claimed first start is known new: no history read, as for a received one
 
 
 async def test_a_start_for_a_partition_owned_elsewhere_is_sent_for_its_owner(task_hub: TaskHub) -> None:
