@@ -376,3 +376,18 @@ async def test_entity_methods_fail_at_once_with_a_clear_status(binding: str) -> 
         await client.signal_entity(EntityId("Counter", "one"), "add", 1)
     with pytest.raises(Exception, match="unexpected status code 501"):
         await client.read_entity_state(EntityId("Counter", "one"))
+
+
+# -- an HTTP starter in the samples' style, with the official client outside ---------------------------------
+
+
+async def test_instances_started_by_the_apps_starter_are_seen_by_the_official_client(
+    host: HostProcess, binding: str
+) -> None:
+    reply = host.request("POST", "/api/orchestrators/Echo", body=json.dumps({"city": "Tokyo"}))
+    assert reply.status == 202, reply.body
+    instance_id = reply.json()["id"]
+    client = DurableOrchestrationClient(binding)
+    status = await finished(client, instance_id)
+    assert status.output == {"input": {"city": "Tokyo"}, "type": "dict"}
+    assert status.input_ == {"city": "Tokyo"}
