@@ -173,6 +173,11 @@ async def start(request: web.Request) -> web.Response:
             f"{', '.join(sorted(request.app[SERVICES].orchestrator_names)) or 'none'}."
         )
     query = QueryParameters(request.query)
+    if query.text("version") is not None:
+        raise BadRequestError(
+            "The 'version' parameter is not supported by this host: orchestration versions cannot be set when "
+            "starting an instance; start it without a version."
+        )
     timeout, polling_interval = query.seconds("timeout"), query.seconds("pollingInterval")
     client_input = parse_json_body(await request.read(), what="the orchestration input")
     if request.app[SERVICES].unwraps_sdk_json:

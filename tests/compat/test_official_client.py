@@ -134,6 +134,14 @@ async def test_start_new_of_an_unknown_orchestrator_raises_the_hosts_message(bin
         await client.start_new("Nope")
 
 
+async def test_start_new_with_a_version_is_refused_rather_than_ignored(binding: str) -> None:
+    client = DurableOrchestrationClient(binding)
+    instance_id = new_id("version")
+    with pytest.raises(Exception, match="'version' parameter is not supported"):
+        await client.start_new("Chain", instance_id, version="2.0")
+    assert not await client.get_status(instance_id)
+
+
 async def test_start_new_with_the_id_of_a_running_instance_raises(binding: str) -> None:
     client = DurableOrchestrationClient(binding)
     instance_id = await client.start_new("Approval", new_id("dup"))
