@@ -21,7 +21,7 @@ import pytest
 from azure.durable_functions import DurableOrchestrationClient, EntityId, OrchestrationRuntimeStatus
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
-from tests.functions.host_process import WAIT_SECONDS, WEBHOOK, HostProcess
+from tests.functions.host_process import WAIT_SECONDS, WEBHOOK, HostProcess, eventually
 
 FINISHED = {
     OrchestrationRuntimeStatus.Completed,
@@ -399,3 +399,19 @@ async def test_instances_started_by_the_apps_starter_are_seen_by_the_official_cl
     status = await finished(client, instance_id)
     assert status.output == {"input": {"city": "Tokyo"}, "type": "dict"}
     assert status.input_ == {"city": "Tokyo"}
+
+
+async def test_an_http_starter_that_keeps_the_official_client_runs_in_the_host(host: HostProcess) -> None:
+    for city in ("Tokyo", "Seattle"):  # twice: the SDK's shared HTTP session lives on in the host
+        reply = host.request("POST", "/api/official/Echo", body=json.dumps({"city": city}))
+        assert reply.status == 202, reply.body
+        payload = reply.json()
+        assert reply.headers["location"] == payload["statusQueryGetUri"]
+        assert payload["statusQueryGetUri"].startswith(f"{host.base_url}{WEBHOOK}/instances/{payload['id']}?")
+        status_url = payload["statusQueryGetUri"]
+        status = eventually(
+            lambda url=status_url: host.request("GET", url),
+            lambda reply: reply.status != 202,
+            f"instance {payload['id']} to finish",
+        )
+        assert status.json()["output"] == {"input": {"city": city}, "type": "dict"}
