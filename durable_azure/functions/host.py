@@ -33,7 +33,7 @@ from durable_azure.functions.host_storage import HostStorage, open_host_storage
 from durable_azure.functions.http_triggers import TRIGGERS, HttpTriggers, handle_http_trigger, route_path, route_table
 from durable_azure.functions.keys import host_id, load_or_create_host_keys
 from durable_azure.functions.management_api import ManagementServices, management_app
-from durable_azure.functions.rpc_listener import bind_rpc_socket, rpc_base_url, serving_rpc
+from durable_azure.functions.rpc_listener import bind_rpc_socket, rpc_base_url, serving_rpc_if
 from durable_azure.functions.triggers import Listener, run_listeners
 from durable_azure.functions.urls import WEBHOOK_PATH, ManagementUrls
 from durable_azure.settings import load_http_route_prefix
@@ -182,16 +182,6 @@ def invocation_services(storage: HostStorage, urls: ManagementUrls) -> indexing.
 
 
 @contextlib.asynccontextmanager
-async def serving_rpc_if(rpc_socket: socket.socket | None, management: ManagementServices) -> AsyncIterator[None]:
-    """The local RPC endpoint on `rpc_socket` for as long as the block runs; nothing when it is off (None)."""
-    if rpc_socket is None:
-        yield
-        return
-    async with serving_rpc(rpc_socket, management):
-        yield
-
-
-@contextlib.asynccontextmanager
 async def _worker(storage: HostStorage, registry: Registry, *, enabled: bool) -> AsyncIterator[None]:
     if not enabled:
         yield
@@ -267,5 +257,4 @@ __all__ = [
     "host_services",
     "invocation_services",
     "run_host",
-    "serving_rpc_if",
 ]

@@ -83,4 +83,22 @@ async def serving_rpc(listener: socket.socket, services: ManagementServices) -> 
         await runner.cleanup()
 
 
-__all__ = ["DEFAULT_RPC_PORT", "RPC_HOST", "bind_rpc_socket", "rpc_app", "rpc_base_url", "serving_rpc"]
+@contextlib.asynccontextmanager
+async def serving_rpc_if(rpc_socket: socket.socket | None, services: ManagementServices) -> AsyncIterator[None]:
+    """`serving_rpc` when the endpoint is on; nothing when it is off (`rpc_socket` None)."""
+    if rpc_socket is None:
+        yield
+        return
+    async with serving_rpc(rpc_socket, services):
+        yield
+
+
+__all__ = [
+    "DEFAULT_RPC_PORT",
+    "RPC_HOST",
+    "bind_rpc_socket",
+    "rpc_app",
+    "rpc_base_url",
+    "serving_rpc",
+    "serving_rpc_if",
+]

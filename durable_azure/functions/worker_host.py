@@ -19,18 +19,12 @@ import socket
 from durable_azure.functions.bindings.client import CLIENT_BINDING_TYPES
 from durable_azure.functions.bound_activities import registry_with_bindings
 from durable_azure.functions.environment import AppEnvironment
-from durable_azure.functions.host import (
-    DEFAULT_HOST,
-    DEFAULT_PORT,
-    invocation_services,
-    serving_rpc_if,
-    stop_on_signals,
-)
+from durable_azure.functions.host import DEFAULT_HOST, DEFAULT_PORT, invocation_services, stop_on_signals
 from durable_azure.functions.host_storage import open_host_storage
 from durable_azure.functions.indexing import AppIndex
 from durable_azure.functions.keys import host_id, load_or_create_host_keys
 from durable_azure.functions.management_api import ManagementServices
-from durable_azure.functions.rpc_listener import bind_rpc_socket, rpc_base_url
+from durable_azure.functions.rpc_listener import bind_rpc_socket, rpc_base_url, serving_rpc_if
 from durable_azure.functions.triggers import run_listeners
 from durable_azure.functions.urls import ManagementUrls
 from durable_azure.worker import Worker
