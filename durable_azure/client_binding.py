@@ -1,16 +1,19 @@
 """The durableClient binding as a JSON string, for function.json apps that build their own client.
 
 A v1 app receives its client binding as a string and writes `client = df.DurableOrchestrationClient(starter)`,
-as with azure.durable_functions. The string has the extension's shape (taskHubName, managementUrls with the
-`INSTANCEID` placeholder, ...) plus a `durableAzureBindingId` that names a live entry here: the task hub
-and management links of the invocation. The host registers the entry for the length of one invocation
-and releases it afterwards, so a client built from the string shares the host's storage connections.
+as with azure.durable_functions. The string has the extension's shape (taskHubName, creationUrls,
+managementUrls with the `INSTANCEID` placeholder, baseUrl, requiredQueryStringParameters, rpcBaseUrl; the
+host builds those fields) plus a `durableAzureBindingId` that names a live entry here: the task hub and
+management links of the invocation. The host registers the entry for the length of one invocation and
+releases it afterwards, so our client built from the string shares the host's storage connections, while
+the official SDK's client, which ignores the id, sends its calls to `rpcBaseUrl`.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from durable_azure.errors import ConfigurationError
@@ -19,25 +22,19 @@ if TYPE_CHECKING:
     from durable_azure.client import DurableOrchestrationClient
 
 BINDING_ID_FIELD = "durableAzureBindingId"
-INSTANCE_ID_PLACEHOLDER = "INSTANCEID"
 
 
 _live_bindings: dict[str, DurableOrchestrationClient] = {}
 
 
-def register(client: DurableOrchestrationClient, *, connection_name: str) -> tuple[str, str]:
-    """Make `client` reachable from a string; returns (binding id for `release`, the binding JSON)."""
+def register(client: DurableOrchestrationClient, fields: Mapping[str, Any]) -> tuple[str, str]:
+    """Make `client` reachable from a string; returns (binding id for `release`, the binding JSON).
+
+    `fields` are the extension-shaped ones (the host's `ManagementUrls.client_binding_fields`); the id is added.
+    """
     binding_id = uuid.uuid4().hex
     _live_bindings[binding_id] = client
-    management = client.management
-    document: dict[str, Any] = {
-        "taskHubName": client.task_hub_name,
-        "connectionName": connection_name,
-        "creationUrls": {},
-        "managementUrls": management.payload(INSTANCE_ID_PLACEHOLDER) if management else {},
-        "rpcBaseUrl": None,
-        BINDING_ID_FIELD: binding_id,
-    }
+    document: dict[str, Any] = {"taskHubName": client.task_hub_name, **fields, BINDING_ID_FIELD: binding_id}
     return binding_id, json.dumps(document)
 
 

@@ -72,6 +72,8 @@ class DurableTaskSettings:
     repair_interval: timedelta = timedelta(minutes=1)
     default_async_request_sleep_time_milliseconds: int = 30000
     """httpSettings.defaultAsyncRequestSleepTimeMilliseconds: call_http's wait between polls of a 202."""
+    local_rpc_endpoint_enabled: bool = True
+    """`localRpcEndpointEnabled`: null or absent means on (as for the extension's non-.NET apps), false off."""
 
     @property
     def stuck_instance_after(self) -> timedelta:
@@ -113,6 +115,9 @@ class DurableTaskSettings:
                     f"{', '.join(_TRANSPORTS)}, got {transport!r}"
                 )
             values["storage_transport"] = transport.lower()
+        local_rpc = reader.find("localRpcEndpointEnabled", is_provider_key=False)
+        if local_rpc is not None:
+            values["local_rpc_endpoint_enabled"] = _parse_boolean(*local_rpc)
         settings = cls(**values)
         if settings.storage_retry_initial_delay > settings.storage_retry_max_delay:
             raise ConfigurationError(
@@ -256,6 +261,15 @@ def _durable_task_section(data: Mapping[str, Any]) -> Mapping[str, Any]:
     if section:
         return section
     return _section(data, "durableTask", "durableTask")
+
+
+def _parse_boolean(path: str, value: Any) -> bool:
+    """JSON true/false, or the strings "true"/"false" (.NET binds both)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ConfigurationError(f"{path} must be true, false or null, got {value!r}")
 
 
 def _parse_integer(path: str, value: Any, integer_key: _IntegerKey) -> int:

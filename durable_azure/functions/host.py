@@ -1,10 +1,11 @@
 """`durable-azure start`: the local Functions host. HTTP triggers, the management API and the worker, one process.
 
 Start-up, in the order a user's mistakes are cheapest to report: settings files, the app's index (import
-errors), the listening port, development storage (our Azurite when nothing listens), the storage account
-(task hub created; unreachable storage named), keys, the worker, then the site. Each resource's start is
-paired with its stop in `host_services`, so a failure at any step releases what was already opened, and
-Ctrl-C (SIGINT) or SIGTERM stops the site first (in-flight requests finish), then the worker (in-flight work
+errors), the listening ports (the site's, then the local RPC endpoint's, rpc_listener.py), development
+storage (our Azurite when nothing listens), the storage account (task hub created; unreachable storage
+named), keys, the worker, then the RPC endpoint and the site. Each resource's start is paired with its stop
+in `host_services`, so a failure at any step releases what was already opened, and Ctrl-C (SIGINT) or
+SIGTERM stops the site first (in-flight requests finish), then the worker (in-flight work
 finishes or is handed back, leases released), then storage and Azurite. Configuration is frozen at start-up.
 """
 
@@ -32,6 +33,7 @@ from durable_azure.functions.host_storage import HostStorage, open_host_storage
 from durable_azure.functions.http_triggers import TRIGGERS, HttpTriggers, handle_http_trigger, route_path, route_table
 from durable_azure.functions.keys import host_id, load_or_create_host_keys
 from durable_azure.functions.management_api import ManagementServices, management_app
+from durable_azure.functions.rpc_listener import bind_rpc_socket, rpc_base_url, serving_rpc_if
 from durable_azure.functions.triggers import Listener, run_listeners
 from durable_azure.functions.urls import WEBHOOK_PATH, ManagementUrls
 from durable_azure.settings import load_http_route_prefix
@@ -43,6 +45,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7071
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 REQUEST_DRAIN_SECONDS = 10.0
+RPC_OFF_LINE = "Local RPC endpoint: off (host.json localRpcEndpointEnabled is false)"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,11 +72,14 @@ def run_host(options: HostOptions) -> None:
     route_prefix = load_http_route_prefix(environment.app_dir)
     index = indexing.index_app(environment.app_dir)
     listener = bind_listener(options.host, options.port)
+    rpc_socket = bind_rpc_socket() if environment.settings.local_rpc_endpoint_enabled else None
     try:
         with local_storage(environment):
-            asyncio.run(_serve(options, environment, index, route_prefix, listener))
+            asyncio.run(_serve(options, environment, index, route_prefix, listener, rpc_socket))
     finally:
         listener.close()
+        if rpc_socket is not None:
+            rpc_socket.close()
 
 
 def bind_listener(host: str, port: int) -> socket.socket:
@@ -97,15 +103,22 @@ async def _serve(
     index: indexing.AppIndex,
     route_prefix: str,
     listener: socket.socket,
+    rpc_socket: socket.socket | None,
 ) -> None:
     stop = stop_on_signals()
     base_url = f"http://{_display_host(options.host)}:{listener.getsockname()[1]}"
-    async with host_services(environment, index, base_url, route_prefix, run_worker=options.run_worker) as services:
+    rpc_url = rpc_base_url(rpc_socket) if rpc_socket is not None else None
+    async with (
+        host_services(
+            environment, index, base_url, route_prefix, run_worker=options.run_worker, rpc_url=rpc_url
+        ) as services,
+        serving_rpc_if(rpc_socket, services.management),
+    ):
         runner = web.AppRunner(build_web_app(services), handle_signals=False, access_log=None)
         await runner.setup()
         try:
             await web.SockSite(runner, listener, shutdown_timeout=REQUEST_DRAIN_SECONDS).start()
-            _print_banner(index.http_functions, services.listeners, base_url, route_prefix)
+            _print_banner(index.http_functions, services.listeners, base_url, route_prefix, rpc_url)
             await stop.wait()
             logger.info("host.stopping")
         finally:
@@ -121,8 +134,11 @@ async def host_services(
     route_prefix: str,
     *,
     run_worker: bool,
+    rpc_url: str | None = None,
 ) -> AsyncIterator[HostServices]:
-    """Storage, keys and (unless `run_worker` is false) the worker, each stopped in reverse order."""
+    """Storage, keys and (unless `run_worker` is false) the worker, each stopped in reverse order.
+
+    `rpc_url` is the local RPC endpoint's base URL, handed out in binding strings (None: it is off)."""
     async with open_host_storage(environment) as storage:
         loaded = await load_or_create_host_keys(storage.account, host_id(environment.app_dir))
         if loaded.is_new:
@@ -131,6 +147,7 @@ async def host_services(
             base_url=base_url,
             task_hub=environment.settings.hub_name,
             system_key=loaded.keys.system_keys.get("durabletask_extension"),
+            rpc_base_url=rpc_url,
         )
         services = invocation_services(storage, urls)
         triggers = HttpTriggers(
@@ -192,9 +209,10 @@ def _print_banner(
     listeners: list[tuple[indexing.TriggeredFunction, Listener]],
     base_url: str,
     route_prefix: str,
+    rpc_url: str | None,
 ) -> None:
     """What `func start` prints: each HTTP function with its methods and URL, each other trigger with its
-    schedule or source; then where the host listens."""
+    schedule or source; then the management API, the local RPC endpoint and where the host listens."""
     prefix = f"/{route_prefix}" if route_prefix else ""
     lines = ["", "Functions:", ""]
     for function in functions:
@@ -202,7 +220,9 @@ def _print_banner(
         lines.append(f"        {function.name}: [{methods}] {base_url}{prefix}/{function.route}")
     for triggered, listener in listeners:
         lines.append(f"        {triggered.name}: {listener.describe()}")
-    lines += ["", f"Management API: {base_url}{WEBHOOK_PATH}", f"Host listening on {base_url} (Ctrl-C to stop)"]
+    rpc_line = f"Local RPC endpoint (loopback, no key): {rpc_url}" if rpc_url else RPC_OFF_LINE
+    lines += ["", f"Management API: {base_url}{WEBHOOK_PATH}", rpc_line]
+    lines.append(f"Host listening on {base_url} (Ctrl-C to stop)")
     print("\n".join(lines), flush=True)
 
 

@@ -13,6 +13,11 @@ Paths, query parameters, status codes, headers and bodies are the extension's (d
 Every request needs the master key or the durabletask_extension system key (`code` or `x-functions-key`);
 a wrong or missing key gets 401 before anything else is looked at. Errors map to status codes through
 `http_errors.ERROR_STATUS` only. Unknown paths and wrong methods get 404, as from the extension.
+
+The local RPC listener (rpc_listener.py) serves this same application on loopback, as the extension's
+LocalHttpListener serves its HttpApiHandler: `ManagementServices.for_rpc` needs no key, points check-status
+links at the public API rather than at the loopback port, and reads start inputs and event data in the
+official Python client's encoding (`management_payloads.unwrap_sdk_json`).
 """
 
 from __future__ import annotations
@@ -37,8 +42,13 @@ from durable_azure.functions.http_errors import (
     unauthorized_response,
 )
 from durable_azure.functions.keys import KEY_HEADER, KEY_QUERY_PARAMETER, AuthLevel, HostKeys
-from durable_azure.functions.management_payloads import QueryParameters, parse_json_body, status_body
-from durable_azure.functions.urls import DEFAULT_CONNECTION_NAME, WEBHOOK_PATH, ManagementUrls
+from durable_azure.functions.management_payloads import (
+    QueryParameters,
+    parse_json_body,
+    status_body,
+    unwrap_sdk_json,
+)
+from durable_azure.functions.urls import DEFAULT_CONNECTION_NAME, ManagementUrls
 from durable_azure.status import DurableOrchestrationStatus, OrchestrationRuntimeStatus
 
 logger = logging.getLogger(__name__)
@@ -72,6 +82,16 @@ class ManagementServices:
     """For the app's own hub; other hubs get a copy with their name and connection."""
     keys: HostKeys
     orchestrator_names: frozenset[str]
+    requires_key: bool = True
+    """False on the loopback RPC listener, which, as the extension's, takes no key."""
+    links_from_request: bool = True
+    """Check-status links use the request's scheme and host (the public API); False: always `urls.base_url`."""
+    unwraps_sdk_json: bool = False
+    """Bodies come from the official Python client, which posts JSON text as a JSON string literal."""
+
+    def for_rpc(self) -> ManagementServices:
+        """The same services as the local RPC listener sees them."""
+        return dataclasses.replace(self, requires_key=False, links_from_request=False, unwraps_sdk_json=True)
 
 
 SERVICES = web.AppKey("management_services", ManagementServices)
@@ -89,6 +109,7 @@ def management_app(services: ManagementServices) -> web.Application:
     app.router.add_delete("/instances/{instance_id}{slash:/?}", purge_one)
     app.router.add_post("/instances/{instance_id}/{operation}/{event_name}{slash:/?}", raise_event)
     app.router.add_post("/instances/{instance_id}/{operation}{slash:/?}", instance_operation)
+    app.router.add_route("*", "/entities{rest:.*}", entities_not_supported)
     return app
 
 
@@ -97,13 +118,14 @@ async def _guard(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     """Key check first, then one place that turns errors into responses."""
+    services = request.app[SERVICES]
     key = request.query.get(KEY_QUERY_PARAMETER) or request.headers.get(KEY_HEADER)
-    if not request.app[SERVICES].keys.accepts(key, AuthLevel.SYSTEM):
+    if services.requires_key and not services.keys.accepts(key, AuthLevel.SYSTEM):
         return unauthorized_response()
     try:
         return await handler(request)
     except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
-        return error_response(404, f"no management API endpoint {request.method} {WEBHOOK_PATH}{request.path}")
+        return error_response(404, f"no management API endpoint {request.method} {request.path}")
     except web.HTTPException:
         raise
     except Exception as error:
@@ -128,7 +150,9 @@ async def _client(request: web.Request) -> tuple[DurableOrchestrationClient, Man
     return client, urls
 
 
-def _origin(request: web.Request) -> str:
+def _origin(request: web.Request) -> str | None:
+    if not request.app[SERVICES].links_from_request:
+        return None
     return f"{request.scheme}://{request.host}"
 
 
@@ -149,8 +173,15 @@ async def start(request: web.Request) -> web.Response:
             f"{', '.join(sorted(request.app[SERVICES].orchestrator_names)) or 'none'}."
         )
     query = QueryParameters(request.query)
+    if query.text("version") is not None:
+        raise BadRequestError(
+            "The 'version' parameter is not supported by this host: orchestration versions cannot be set when "
+            "starting an instance; start it without a version."
+        )
     timeout, polling_interval = query.seconds("timeout"), query.seconds("pollingInterval")
     client_input = parse_json_body(await request.read(), what="the orchestration input")
+    if request.app[SERVICES].unwraps_sdk_json:
+        client_input = unwrap_sdk_json(client_input)
     client, urls = await _client(request)
     instance_id = await client.start_new(name, request.match_info.get("instance_id"), client_input)
     if timeout is None or polling_interval is None:
@@ -257,6 +288,8 @@ async def raise_event(request: web.Request) -> web.Response:
             "send the header Content-Type: application/json"
         )
     data = parse_json_body(body, what=f"the data of event '{event_name}'")
+    if request.app[SERVICES].unwraps_sdk_json:
+        data = unwrap_sdk_json(data)
     client, _ = await _client(request)
     await client.raise_event(instance_id, event_name, data)
     return web.Response(status=202)
@@ -279,6 +312,12 @@ async def instance_operation(request: web.Request) -> web.Response:
     else:
         await getattr(client, operation)(instance_id, reason or "")
     return web.Response(status=202)
+
+
+async def entities_not_supported(request: web.Request) -> web.Response:
+    """501, so a client that signals or reads an entity fails at once with a reason, rather than reading a 404
+    as "this entity does not exist" (the official client's read_entity_state would)."""
+    return error_response(501, f"Durable entities are not supported by this host yet ({request.method} {request.path})")
 
 
 def _json_response(body: Any, *, status: int, headers: dict[str, str] | None = None) -> web.Response:

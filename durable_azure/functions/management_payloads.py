@@ -103,6 +103,24 @@ def parse_json_body(body: bytes, *, what: str) -> Any:
         raise BadRequestError(f"Invalid JSON content in {what}: {detail}") from None
 
 
+def unwrap_sdk_json(value: Any) -> Any:
+    """The value the official Python client meant, from the body it posted.
+
+    Its `start_new` and `raise_event` serialize the value to JSON text and post that text through aiohttp's
+    `json=`, so the body is a JSON string literal holding JSON (`"{\\"a\\": 1}"`). The extension stores that
+    string as it is and the SDK's orchestrator decodes it a second time; an orchestrator here decodes once,
+    so the listener decodes the second layer before storing: the instance's input (and the event's data)
+    is then the caller's value, stored as the extension stores a value posted as plain JSON. A string that
+    is not JSON text (or any other value: another client posting plain JSON) is taken as it is.
+    """
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
 def status_body(status: DurableOrchestrationStatus, *, show_history: bool) -> dict[str, Any]:
     """The extension's StatusResponsePayload for one instance."""
     body: dict[str, Any] = {

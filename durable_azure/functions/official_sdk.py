@@ -3,8 +3,11 @@
 The official decorators wrap each orchestrator in `Orchestrator.create`, a handler that speaks the .NET host's
 JSON protocol, and each client function in a middleware that builds the SDK's HTTP client from a JSON string;
 neither runs on this host's engine. Its activities would run, but an app is ported as a whole by changing one
-import, so any function declared through the official SDK is a start-up error naming that import and the file
-it is in. (Running such apps unchanged is a separate piece of work: the SDK's protocol, served by this host.)
+import, so any function declared through the official SDK's decorators is a start-up error naming that import
+and the file it is in. (Running such apps unchanged is a separate piece of work: the SDK's protocol, served by
+this host.) A v1 script is refused only when it is an orchestrator or an entity: an HTTP starter (or any other
+function) may keep building the official SDK's client from its binding string, which talks to this host's
+local RPC endpoint.
 
 Recognised by where the objects' classes come from; this module never imports azure.durable_functions.
 """
@@ -22,6 +25,8 @@ from azure.functions.decorators.function_app import Function
 from durable_azure.errors import ConfigurationError
 
 OFFICIAL_PACKAGE = "azure.durable_functions"
+ENGINE_TRIGGERS = frozenset({"orchestrationtrigger", "entitytrigger"})
+"""Triggers of functions our engine runs (replays): their code must be written against durable_azure."""
 FIX = "change `import azure.durable_functions as df` to `import durable_azure as df`"
 
 
@@ -57,9 +62,12 @@ def check_function(function: Function, script: Path) -> None:
     )
 
 
-def check_module(module: ModuleType, script: Path) -> None:
-    """ConfigurationError when a v1 function's script uses the official SDK (`df.Orchestrator.create`,
-    `df.DurableOrchestrationClient`): it imported the package, or a name from it."""
+def check_module(module: ModuleType, script: Path, *, trigger_type: str) -> None:
+    """ConfigurationError when a v1 orchestrator's or entity's script uses the official SDK (`df.Orchestrator.create`):
+    it imported the package, or a name from it. Other functions may keep it: the official
+    `DurableOrchestrationClient(starter)` works against the host's local RPC endpoint (rpc_listener.py)."""
+    if trigger_type.lower() not in ENGINE_TRIGGERS:
+        return
     for name, value in vars(module).items():
         origin = value.__name__ if isinstance(value, ModuleType) else getattr(value, "__module__", None)
         if isinstance(origin, str) and _is_official_module(origin) and not name.startswith("__"):

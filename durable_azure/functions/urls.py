@@ -13,16 +13,27 @@ with `P = {base}/runtime/webhooks/durabletask/instances/{escaped id}` and
 `{eventName}` and `{text}` stay literal placeholders for the caller to fill in, as in the original. The
 host and the client helpers both build payloads here, so the two can never disagree. Imports nothing
 from the project: the host and the client layer both use it.
+
+`client_binding_fields` is the durableClient binding string the extension hands out-of-process workers
+(BindingHelper.DurableOrchestrationClientToString with HttpApiHandler's links): `creationUrls`, the
+management URLs of the placeholder instance `INSTANCEID`, `baseUrl`, `requiredQueryStringParameters`
+(`code=<system key>`) and `rpcBaseUrl`, the local RPC listener the official Python client sends every
+call to (None when host.json turns it off).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 WEBHOOK_PATH = "/runtime/webhooks/durabletask"
+RPC_PATH = "/durabletask"
+"""Where the local RPC listener serves the management API; its base URL ends in `/durabletask/`."""
 DEFAULT_CONNECTION_NAME = "Storage"
 """The name the extension gives the AzureWebJobsStorage connection in its URLs."""
+INSTANCE_ID_PLACEHOLDER = "INSTANCEID"
+"""The instance id in a binding string's `managementUrls`; clients replace it with a real id."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,6 +46,8 @@ class ManagementUrls:
     connection_name: str = DEFAULT_CONNECTION_NAME
     system_key: str | None = None
     """Appended as `&code=...`; None when the management API needs no key."""
+    rpc_base_url: str | None = None
+    """The local RPC listener, e.g. "http://127.0.0.1:17071/durabletask/"; None when it is off."""
 
     def webhook_url(self, *, origin: str | None = None) -> str:
         """`{origin or base_url}/runtime/webhooks/durabletask`."""
@@ -50,6 +63,36 @@ class ManagementUrls:
         if self.system_key:
             parts.append(f"code={quote(self.system_key, safe='')}")
         return "&".join(parts)
+
+    def required_query(self) -> str:
+        """`code=<system key>` (the extension's requiredQueryStringParameters), "" when no key is needed."""
+        return f"code={quote(self.system_key, safe='')}" if self.system_key else ""
+
+    def creation_urls(self) -> dict[str, str]:
+        """The extension's HttpCreationPayload, `{functionName}`, `[/{instanceId}]` and the timeouts as literal
+        placeholders."""
+        prefix = f"{self.webhook_url()}/orchestrators/{{functionName}}[/{{instanceId}}]"
+        query = self.required_query()
+        return {
+            "createNewInstancePostUri": f"{prefix}?{query}",
+            "createAndWaitOnNewInstancePostUri": (
+                f"{prefix}?timeout={{timeoutInSeconds}}&pollingInterval={{intervalInSeconds}}&{query}"
+            ),
+        }
+
+    def client_binding_fields(self, *, connection_attribute: str | None = None) -> dict[str, Any]:
+        """The binding string's fields as the extension shapes them. `connectionName` is the binding's own
+        `connectionName` (null when it names none, as from the extension)."""
+        return {
+            "taskHubName": self.task_hub,
+            "creationUrls": self.creation_urls(),
+            "managementUrls": self.payload(INSTANCE_ID_PLACEHOLDER),
+            "baseUrl": self.webhook_url(),
+            "requiredQueryStringParameters": self.required_query(),
+            "rpcBaseUrl": self.rpc_base_url,
+            "httpBaseUrl": self.webhook_url(),
+            "connectionName": connection_attribute,
+        }
 
     def payload(self, instance_id: str, *, origin: str | None = None) -> dict[str, str]:
         """The check-status payload: `id` and the eight management URLs of `instance_id`.

@@ -49,9 +49,9 @@ def index_v1_app(app_dir: Path) -> AppIndex:
         for folder in _function_folders(app_dir):
             document = _read_function_json(folder)
             bindings = document["bindings"]
-            function = _load_entry_point(folder, document, app_dir)
             trigger = _trigger(folder, bindings)
             trigger_type = str(trigger.get("type", "")).lower()
+            function = _load_entry_point(folder, document, app_dir, trigger_type)
             if trigger_type == "orchestrationtrigger":
                 _add_unique(orchestrators, trigger.get("orchestration") or folder.name, function, "orchestrator")
             elif trigger_type == "activitytrigger":
@@ -92,12 +92,14 @@ def _trigger(folder: Path, bindings: list[Mapping[str, Any]]) -> Mapping[str, An
     return triggers[0]
 
 
-def _load_entry_point(folder: Path, document: Mapping[str, Any], app_dir: Path) -> Callable[..., Any]:
+def _load_entry_point(
+    folder: Path, document: Mapping[str, Any], app_dir: Path, trigger_type: str
+) -> Callable[..., Any]:
     script = _script_path(folder, document, app_dir)
     entry_point = document.get("entryPoint") or DEFAULT_ENTRY_POINT
     with user_import_errors(script, app_dir):
         module = importlib.import_module(script_module_name(script, app_dir))
-    official_sdk.check_module(module, script)
+    official_sdk.check_module(module, script, trigger_type=trigger_type)
     function = getattr(module, entry_point, None)
     if not callable(function):
         raise ConfigurationError(

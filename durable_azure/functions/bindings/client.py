@@ -19,6 +19,7 @@ from durable_azure.functions.bindings import Write, register
 from durable_azure.functions.bindings.expressions import app_setting
 from durable_azure.functions.indexing import BindingSpec, ProgrammingModel
 from durable_azure.functions.start_requests import StartRequest, parse_start_requests
+from durable_azure.functions.urls import ManagementUrls
 
 if TYPE_CHECKING:
     from durable_azure.client import DurableOrchestrationClient
@@ -35,8 +36,10 @@ class DurableClientBinding:
         client = await client_for(invocation, binding)
         if invocation.function.model is ProgrammingModel.V2:
             return client
-        assert client.management is not None  # the host gives every client it binds its management links
-        binding_id, binding_json = client_binding.register(client, connection_name=client.management.connection_name)
+        urls = client.management
+        assert isinstance(urls, ManagementUrls)  # the host gives every client it binds its management URLs
+        fields = urls.client_binding_fields(connection_attribute=app_setting(binding.connection_name))
+        binding_id, binding_json = client_binding.register(client, fields)
         invocation.cleanups.append(lambda: client_binding.release(binding_id))
         return binding_json
 

@@ -1,0 +1,2 @@
+def main(unused: None, starter: str) -> str:
+    return starter
