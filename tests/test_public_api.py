@@ -46,6 +46,7 @@ EXPECTED_PUBLIC_NAMES = {
     "ConfigurationError",
     "FunctionInvocationError",
     "Orchestrator",
+    "PurgeHistoryResult",
 }
 
 
