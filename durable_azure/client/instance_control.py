@@ -69,12 +69,12 @@ class InstanceControlMixin:
         `connection_name` address an instance of another task hub or storage connection.
         """
         self._check_open()
-        target = await self._client_for(task_hub_name, connection_name)
-        if target is not self:
-            return await target.raise_event(instance_id, event_name, event_data)
         if not isinstance(event_name, str) or not event_name:
             raise ValueError("event_name must be a non-empty string")
         data = json_text(event_data, f"data of event '{event_name}'")
+        target = await self._client_for(task_hub_name, connection_name)
+        if target is not self:
+            return await target.raise_event(instance_id, event_name, event_data)
         await self._require_active(instance_id, "raise an event on", refuse_finished=True)
         event = EventRaised(timestamp=datetime.now(UTC), name=event_name, input=data)
         await self._send_to_instance(instance_id, event)
