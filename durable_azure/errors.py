@@ -42,13 +42,14 @@ class OrchestrationError(DurableAzureError):
 class TaskFailedError(OrchestrationError):
     """An activity or sub-orchestration failed; raised at the orchestrator's `yield`.
 
-    `reason` is the short message (usually "ExceptionType: message"), `details`
-    the longer text (usually a traceback), as DTFx's TaskFailed event carries them.
+    `reason` is the short message, `details` the longer text (a traceback, or the extension's JSON of the
+    error), as DTFx's TaskFailed / SubOrchestrationInstanceFailed event carries them. `str(e)` and
+    `e.args[0]` are exactly what azure.durable_functions raises there, `f"{Reason} \n {Details}"` (a plain
+    Exception in the SDK, so apps that parse that text or catch Exception keep working).
     """
 
     def __init__(self, reason: str, details: str | None = None, *, error_type: str | None = None):
-        message = reason if not details else f"{reason}\n{details}"
-        super().__init__(message)
+        super().__init__(f"{reason} \n {details}")
         self.reason = reason
         self.details = details
         self.error_type = error_type

@@ -49,7 +49,11 @@ class HttpPayloadsMixin:
 
     def create_http_management_payload(self, instance_id: str) -> dict[str, str]:
         """`id` and the eight management URLs of `instance_id`, addressed at the host's own URL."""
-        return self._links().payload(instance_id)
+        return self.get_client_response_links(None, instance_id)
+
+    def get_client_response_links(self, request: func.HttpRequest | None, instance_id: str) -> dict[str, str]:
+        """`id` and the management URLs of `instance_id`; with a `request`, on that request's scheme and host."""
+        return self._links().payload(instance_id, origin=_request_origin(request) if request is not None else None)
 
     def create_check_status_response(self, request: func.HttpRequest, instance_id: str) -> func.HttpResponse:
         """202 with the management payload, `Location` = statusQueryGetUri, `Retry-After: 10`.
@@ -57,7 +61,7 @@ class HttpPayloadsMixin:
         Links use the scheme and host of `request`, so a caller behind a proxy or on `localhost` can follow
         them.
         """
-        payload = self._links().payload(instance_id, origin=_request_origin(request))
+        payload = self.get_client_response_links(request, instance_id)
         return func.HttpResponse(
             json.dumps(payload),
             status_code=202,

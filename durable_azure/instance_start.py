@@ -25,10 +25,12 @@ def is_active(status: OrchestrationStatus) -> bool:
     return status.is_running or status == OrchestrationStatus.ContinuedAsNew
 
 
-async def start_instance(hub: TaskHub, name: str, instance_id: str, input_text: str | None) -> str:
+async def start_instance(
+    hub: TaskHub, name: str, instance_id: str, input_text: str | None, *, version: str | None = None
+) -> str:
     """Write the Pending row, then send the ExecutionStarted message; returns the instance id."""
     existing: InstanceRecord | None = None
-    start, record = start_records(name, instance_id, input_text, hub.hub_name, generation=0)
+    start, record = start_records(name, instance_id, input_text, hub.hub_name, generation=0, version=version)
     try:
         new_etag = await hub.instances.create(record, etag=None)
     except ConcurrencyConflictError:
@@ -39,7 +41,9 @@ async def start_instance(hub: TaskHub, name: str, instance_id: str, input_text: 
                 instance_id=instance_id,
             ) from None
         generation = existing.generation + 1 if existing is not None else 0
-        start, record = start_records(name, instance_id, input_text, hub.hub_name, generation=generation)
+        start, record = start_records(
+            name, instance_id, input_text, hub.hub_name, generation=generation, version=version
+        )
         new_etag = await _replace(hub, record, existing)
     try:
         await hub.control_queue_for(instance_id).send_or_offer(
@@ -52,7 +56,7 @@ async def start_instance(hub: TaskHub, name: str, instance_id: str, input_text: 
 
 
 def start_records(
-    name: str, instance_id: str, input_text: str | None, hub_name: str, *, generation: int
+    name: str, instance_id: str, input_text: str | None, hub_name: str, *, generation: int, version: str | None = None
 ) -> tuple[ExecutionStarted, InstanceRecord]:
     """The start message's event and the Pending row, sharing one execution id and creation time."""
     now = datetime.now(UTC)
@@ -60,6 +64,7 @@ def start_records(
         timestamp=now,
         orchestration_instance=OrchestrationInstance(instance_id=instance_id, execution_id=new_instance_id()),
         name=name,
+        version=version,
         input=input_text,
         generation=generation,
     )
@@ -73,6 +78,7 @@ def start_records(
         last_updated_time=now,
         generation=generation,
         task_hub_name=hub_name,
+        version=version,
     )
     return start, record
 

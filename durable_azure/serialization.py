@@ -1,12 +1,12 @@
 """The one JSON serializer of user values (inputs, outputs, results, event data, custom status).
 
 Durable Functions compatible: plain JSON values pass through `json`; an object
-whose class has `to_json()` and a class/static `from_json` travels in the
-envelope azure.durable_functions writes,
-`{"__class__": name, "__module__": module, "__data__": obj.to_json()}`, so
-payloads written by either runtime decode in the other. Anything else is
-refused with a TypeError naming the type: silently writing `str(obj)` would
-lose data that a replay later needs.
+with a `to_json` travels in the envelope azure.durable_functions writes,
+`{"__class__": name, "__module__": module, "__data__": type(obj).to_json(obj)}`,
+and decodes through its class's `from_json(data)` (instance, static or class
+method forms all work, as in the SDK), so payloads written by either runtime
+decode in the other. Anything else is refused with a TypeError naming the
+type: silently writing `str(obj)` would lose data that a replay later needs.
 
 Imports only the standard library.
 """
@@ -33,15 +33,30 @@ def dumps(value: Any) -> str:
         raise TypeError(str(error)) from error
 
 
-def loads(text: str | None) -> Any:
+def loads(text: str | None, expected_type: type | None = None) -> Any:
     """The value encoded by `dumps`; `None` stays `None` (no input, no result).
 
-    An envelope whose class is not importable from an already-loaded module is
-    returned as the plain dict rather than failing, as azure.durable_functions does.
+    An envelope whose class is in no already-loaded module is returned as the plain dict (the SDK
+    raises ValueError there) unless `expected_type`, the SDK's `expected_type` argument, names that class:
+    then `expected_type.from_json` decodes it.
     """
     if text is None:
         return None
-    return json.loads(text, object_hook=_decode_object)
+    value = json.loads(text, object_hook=_decode_object)
+    return value if expected_type is None else as_expected_type(value, expected_type)
+
+
+def as_expected_type(value: Any, expected_type: type | None) -> Any:
+    """`value` with an undecoded envelope of `expected_type`'s class decoded by `expected_type.from_json`.
+
+    Any other value is returned unchanged: as the SDK's (non-strict) decoding, a mismatch is not an error.
+    """
+    if expected_type is None or not (isinstance(value, dict) and _is_envelope(value)):
+        return value
+    from_json = getattr(expected_type, "from_json", None)
+    if value[_CLASS_KEY] != getattr(expected_type, "__name__", None) or not callable(from_json):
+        return value
+    return from_json(value[_DATA_KEY])
 
 
 def check_serializable(value: Any, what: str) -> None:
@@ -58,16 +73,20 @@ def check_serializable(value: Any, what: str) -> None:
 
 def _encode_object(value: Any) -> Any:
     value_type = type(value)
-    if callable(getattr(value, "to_json", None)) and callable(getattr(value_type, "from_json", None)):
-        # Called on the class with the object, as azure.functions does: `to_json` may be a method or a
-        # staticmethod taking the object (the official serialize_arguments sample's style); both work so.
+    if callable(getattr(value_type, "to_json", None)):
+        # Called on the class with the object, as azure.functions does: `to_json` may be a method, a
+        # staticmethod taking the object (the official serialize_arguments sample's style) or a classmethod.
         data = value_type.to_json(value)
         return {_CLASS_KEY: value_type.__name__, _MODULE_KEY: value_type.__module__, _DATA_KEY: data}
     raise TypeError(f"Object of type {value_type.__name__} is not JSON serializable")
 
 
+def _is_envelope(value: dict[Any, Any]) -> bool:
+    return _CLASS_KEY in value and _MODULE_KEY in value and _DATA_KEY in value
+
+
 def _decode_object(value: dict[str, Any]) -> Any:
-    if not (_CLASS_KEY in value and _MODULE_KEY in value and _DATA_KEY in value):
+    if not _is_envelope(value):
         return value
     module = sys.modules.get(str(value[_MODULE_KEY]))
     value_type = getattr(module, str(value[_CLASS_KEY]), None) if module is not None else None

@@ -33,6 +33,7 @@ LAYER_ORDER: dict[str, int] = {
     "history_view": 4,
     "http_payloads": 4,
     "client_binding": 4,
+    "models": 4,
     "instance_ids": 4,
     "instance_start": 4,
     "maintenance": 4,

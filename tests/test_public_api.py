@@ -49,6 +49,7 @@ EXPECTED_PUBLIC_NAMES = {
     "ConfigurationError",
     "FunctionInvocationError",
     "Orchestrator",
+    "PurgeHistoryResult",
 }
 
 

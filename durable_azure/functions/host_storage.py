@@ -33,7 +33,9 @@ class HostStorage:
         self.environment = environment
         self.account = account
         self.hub = hub
-        self.client = DurableOrchestrationClient(hub)
+        # The host's clients answer its management API, which refuses work on a finished instance (HTTP 410)
+        # as the extension does; the views handed to functions (`with_management`) act as the official client.
+        self.client = DurableOrchestrationClient(hub, other_hubs=self.client_for, refuse_finished=True)
         self._accounts: dict[str, StorageAccount] = {}
         self._clients: dict[tuple[str, str], DurableOrchestrationClient] = {}
 
@@ -52,7 +54,8 @@ class HostStorage:
         if client is None:
             account = self.account if other_connection is None else self._account_for(other_connection)
             hub = TaskHub(account, hub_name, partition_count=self.settings.partition_count)
-            client = self._clients[key] = DurableOrchestrationClient(hub)
+            client = DurableOrchestrationClient(hub, other_hubs=self.client_for, refuse_finished=True)
+            self._clients[key] = client
         return client
 
     def account_for(self, connection_name: str | None) -> StorageAccount:

@@ -102,6 +102,18 @@ class OrchestrationRuntime(ABC):
     def set_custom_status(self, status_text: str | None) -> None: ...
 
 
+class FunctionContext:
+    """azure.durable_functions' `context.function_context`: the trigger's fields Durable does not use.
+
+    The SDK fills it from extra fields of the extension's orchestration-trigger payload; this host sends
+    none, so it is empty unless a caller passes attributes.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+
+
 class DurableOrchestrationContext:
     """The orchestrator's view of its instance; every durable call returns a task to `yield`."""
 
@@ -109,6 +121,16 @@ class DurableOrchestrationContext:
         self._runtime = runtime
         self._custom_status: Any = None
         self._uuid_counter = 0
+        self._function_context = FunctionContext()
+
+    @classmethod
+    def from_json(cls, json_string: str) -> DurableOrchestrationContext:
+        """Not supported: the SDK builds its context from the extension's trigger JSON; this host builds it
+        from the history it replays (`durable_azure.orchestration.OrchestrationExecutor`)."""
+        raise NotImplementedError(
+            "DurableOrchestrationContext.from_json is not supported: durable-azure has no extension trigger "
+            "payload; replay a history with durable_azure.orchestration.OrchestrationExecutor to test orchestrators"
+        )
 
     # -- identity, input, clock --
 
@@ -147,8 +169,13 @@ class DurableOrchestrationContext:
     def custom_status(self) -> Any:
         return self._custom_status
 
-    def get_input(self) -> Any:
-        return serialization.loads(self._runtime.input_text)
+    @property
+    def function_context(self) -> FunctionContext:
+        return self._function_context
+
+    def get_input(self, expected_type: type | None = None) -> Any:
+        """The input; `expected_type` decodes a custom object whose class's module is not loaded yet."""
+        return serialization.loads(self._runtime.input_text, expected_type)
 
     def new_uuid(self) -> str:
         """Deterministic uuid5, computed exactly as azure.durable_functions does (same ids on replay)."""
@@ -167,24 +194,43 @@ class DurableOrchestrationContext:
 
     # -- activities and sub-orchestrations --
 
-    def call_activity(self, name: str | Callable[..., Any], input_: Any = None) -> ActivityTask:
+    # `expected_type` (every call below): the SDK's argument; a result in the custom-object envelope whose
+    # class's module is not loaded is decoded with that class's `from_json`.
+
+    def call_activity(
+        self, name: str | Callable[..., Any], input_: Any = None, expected_type: type | None = None
+    ) -> ActivityTask:
         activity_name = _function_name(name, "activity")
         input_text = _dump_input(input_, f"activity '{activity_name}' input")
-        return self._schedule_activity(activity_name, input_text)
+        return self._schedule_activity(activity_name, input_text, expected_type)
 
     def call_activity_with_retry(
-        self, name: str | Callable[..., Any], retry_options: RetryOptions, input_: Any = None
+        self,
+        name: str | Callable[..., Any],
+        retry_options: RetryOptions,
+        input_: Any = None,
+        expected_type: type | None = None,
     ) -> RetryableTask:
         activity_name = _function_name(name, "activity")
         input_text = _dump_input(input_, f"activity '{activity_name}' input")
-        return self._retry(retry_options, lambda: self._schedule_activity(activity_name, input_text))
+
+        def attempt() -> ActivityTask:
+            return self._schedule_activity(activity_name, input_text, expected_type)
+
+        return self._retry(retry_options, attempt, expected_type)
 
     def call_sub_orchestrator(
-        self, name: str | Callable[..., Any], input_: Any = None, instance_id: str | None = None
+        self,
+        name: str | Callable[..., Any],
+        input_: Any = None,
+        instance_id: str | None = None,
+        version: str | None = None,
+        expected_type: type | None = None,
     ) -> SubOrchestrationTask:
+        """A child instance; `version` becomes its `context.version` (the extension's orchestration version)."""
         orchestrator_name = _function_name(name, "sub-orchestrator")
         input_text = _dump_input(input_, f"sub-orchestrator '{orchestrator_name}' input")
-        return self._schedule_sub_orchestrator(orchestrator_name, input_text, instance_id)
+        return self._schedule_sub_orchestrator(orchestrator_name, input_text, instance_id, version, expected_type)
 
     def call_sub_orchestrator_with_retry(
         self,
@@ -192,39 +238,61 @@ class DurableOrchestrationContext:
         retry_options: RetryOptions,
         input_: Any = None,
         instance_id: str | None = None,
+        version: str | None = None,
+        expected_type: type | None = None,
     ) -> RetryableTask:
         orchestrator_name = _function_name(name, "sub-orchestrator")
         input_text = _dump_input(input_, f"sub-orchestrator '{orchestrator_name}' input")
-        return self._retry(
-            retry_options, lambda: self._schedule_sub_orchestrator(orchestrator_name, input_text, instance_id)
-        )
 
-    def _schedule_activity(self, name: str, input_text: str | None) -> ActivityTask:
+        def attempt() -> SubOrchestrationTask:
+            return self._schedule_sub_orchestrator(orchestrator_name, input_text, instance_id, version, expected_type)
+
+        return self._retry(retry_options, attempt, expected_type)
+
+    def _schedule_activity(self, name: str, input_text: str | None, expected_type: type | None) -> ActivityTask:
         task_id = self._runtime.next_task_id()
         task = ActivityTask(id=task_id, name=name)
+        task.expected_type = expected_type
         self._runtime.submit(ScheduleTaskAction(id=task_id, name=name, input=input_text), task)
         return task
 
     def _schedule_sub_orchestrator(
-        self, name: str, input_text: str | None, instance_id: str | None
+        self,
+        name: str,
+        input_text: str | None,
+        instance_id: str | None,
+        version: str | None,
+        expected_type: type | None,
     ) -> SubOrchestrationTask:
+        if version is not None and not isinstance(version, str):
+            raise TypeError(f"version must be a string, not {type(version).__name__}")
         task_id = self._runtime.next_task_id()
         # Derived from the parent id and task id so a replay asks for the very same child.
         child_id = instance_id or f"{self.instance_id}:{task_id}"
         task = SubOrchestrationTask(id=task_id, name=name, instance_id=child_id)
-        action = CreateSubOrchestrationAction(id=task_id, name=name, instance_id=child_id, input=input_text)
+        task.expected_type = expected_type
+        action = CreateSubOrchestrationAction(
+            id=task_id, name=name, instance_id=child_id, input=input_text, version=version
+        )
         self._runtime.submit(action, task)
         return task
 
-    def _retry(self, retry_options: RetryOptions, start_attempt: Callable[[], CompletableTask[Any]]) -> RetryableTask:
+    def _retry(
+        self,
+        retry_options: RetryOptions,
+        start_attempt: Callable[[], CompletableTask[Any]],
+        expected_type: type | None = None,
+    ) -> RetryableTask:
         if not isinstance(retry_options, RetryOptions):
             raise TypeError(f"retry_options must be RetryOptions, not {type(retry_options).__name__}")
-        return RetryableTask(
+        task = RetryableTask(
             retry_options=retry_options,
             start_attempt=start_attempt,
             create_timer=self.create_timer,
             clock=lambda: self.current_utc_datetime,
         )
+        task.expected_type = expected_type
+        return task
 
     # -- timers, events, composition --
 
@@ -237,12 +305,13 @@ class DurableOrchestrationContext:
         self._runtime.submit(CreateTimerAction(id=task_id, fire_at=fire_at), task)
         return task
 
-    def wait_for_external_event(self, name: str) -> ExternalEventTask:
+    def wait_for_external_event(self, name: str, expected_type: type | None = None) -> ExternalEventTask:
         """Waits for the next event raised with `name`, matched case-insensitively as DTFx does.
 
         An event raised before anybody waits is kept; each event completes one waiter.
         """
         task = ExternalEventTask(name=name)
+        task.expected_type = expected_type
         self._runtime.wait_for_event(task)
         return task
 
@@ -252,11 +321,13 @@ class DurableOrchestrationContext:
         task_id = self._runtime.next_task_id()
         self._runtime.submit(SendEventAction(id=task_id, instance_id=instance_id, name=name, data=data_text), None)
 
-    def task_all(self, tasks: Sequence[Task[Any]]) -> WhenAllTask:
-        return WhenAllTask(list(tasks))
+    def task_all(self, activities: Sequence[Task[Any]]) -> WhenAllTask:
+        """Every task's result, in order; fails with the first failure (`activities`: the SDK's name)."""
+        return WhenAllTask(list(activities))
 
-    def task_any(self, tasks: Sequence[Task[Any]]) -> WhenAnyTask:
-        return WhenAnyTask(list(tasks))
+    def task_any(self, activities: Sequence[Task[Any]]) -> WhenAnyTask:
+        """The first task to finish, itself (`activities`: the SDK's name)."""
+        return WhenAnyTask(list(activities))
 
     # -- ending and status --
 

@@ -15,7 +15,7 @@ A finished task notifies the tasks listening to it (`on_child_completed`), so
 nothing polls: composites and retries react as their children finish, in the
 order history delivers the events, which keeps replay deterministic.
 
-Imports only the standard library and `retry`.
+Imports only the standard library, `serialization` and `retry`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Generic, Protocol, TypeVar
 
+from durable_azure import serialization
 from durable_azure.orchestration.retry import RetryOptions
 
 ResultType = TypeVar("ResultType")
@@ -84,9 +85,21 @@ class Task(Generic[ResultType]):
 
 
 class CompletableTask(Task[ResultType]):
-    """A task the executor completes when history says so."""
+    """A task the executor completes when history says so.
+
+    `expected_type` is the SDK's `expected_type` argument: a result still in its custom-object envelope
+    (its class's module not loaded here) is decoded with that class's `from_json`.
+    """
+
+    expected_type: type | None = None
 
     def complete(self, result: Any) -> None:
+        if self.expected_type is not None:
+            try:
+                result = serialization.as_expected_type(result, self.expected_type)
+            except Exception as error:  # the user's from_json: surfaced at the yield, as a decoding failure is
+                self._fault(error)
+                return
         self._succeed(result)
 
     def fail(self, exception: Exception) -> None:

@@ -91,6 +91,15 @@ def large_input_length(context):
     return (yield context.call_activity("echo_length", context.get_input()))
 
 
+def reports_version(context):
+    child = yield context.call_sub_orchestrator("child_version", instance_id=f"{context.instance_id}-c", version="7")
+    return {"version": context.version, "child": child}
+
+
+def child_version(context):
+    return context.version
+
+
 def registry() -> Registry:
     activities = {
         "gate": (gate, "key"),
@@ -109,6 +118,8 @@ def registry() -> Registry:
         failing_step,
         parent_of_failing,
         large_input_length,
+        reports_version,
+        child_version,
     ]
     return Registry(
         orchestrators={function.__name__: function for function in orchestrators},

@@ -45,7 +45,7 @@ async def test_event_data_round_trips_as_the_same_json_value(running: Running) -
         await running.client.raise_event(instance_id, "Item", value)
     status = await running.client.wait_for_completion(instance_id, 60)
     assert status.output == values
-    history = (await running.client.get_status(instance_id, show_history=True)).history
+    history = (await running.client.get_status(instance_id, show_history=True, show_input=True)).history
     raised = [entry["Input"] for entry in history if entry["EventType"] == "EventRaised"]
     assert raised == values
 

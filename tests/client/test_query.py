@@ -48,7 +48,7 @@ async def test_an_unknown_instance_has_no_status(client: DurableOrchestrationCli
 async def test_a_completed_status_carries_every_field(running: Running) -> None:
     instance_id = await running.client.start_new("hello_activity", client_input="Ana")
     await running.client.wait_for_completion(instance_id, 60)
-    status = await running.client.get_status(instance_id)
+    status = await running.client.get_status(instance_id, show_input=True)
     assert status.name == "hello_activity"
     assert status.instance_id == instance_id
     assert status.runtime_status == Completed
@@ -57,13 +57,13 @@ async def test_a_completed_status_carries_every_field(running: Running) -> None:
     assert status.custom_status is None
     assert status.history is None
     assert status.created_time <= status.last_updated_time
-    assert (await running.client.get_status(instance_id, show_input=False)).input_ is None
+    assert (await running.client.get_status(instance_id)).input_ is None  # show_input defaults to False, as in the SDK
 
 
 async def test_show_history_returns_the_http_api_history(running: Running) -> None:
     instance_id = await running.client.start_new("hello_activity", client_input="Ana")
     await running.client.wait_for_completion(instance_id, 60)
-    history = (await running.client.get_status(instance_id, show_history=True)).history
+    history = (await running.client.get_status(instance_id, show_history=True, show_input=True)).history
     assert [entry["EventType"] for entry in history] == ["ExecutionStarted", "TaskCompleted", "ExecutionCompleted"]
     started, task, completed = history
     assert started["FunctionName"] == "hello_activity"

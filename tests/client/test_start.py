@@ -22,7 +22,7 @@ async def test_without_an_id_a_random_32_hex_id_is_generated(client: DurableOrch
     assert re.fullmatch(r"[0-9a-f]{32}", first)
     assert re.fullmatch(r"[0-9a-f]{32}", second)
     assert first != second
-    status = await client.get_status(first)
+    status = await client.get_status(first, show_input=True)
     assert status.runtime_status == Pending
     assert status.name == "hello"
     assert status.input_ == "Ana"
@@ -59,7 +59,7 @@ async def test_starting_a_pending_id_again_names_the_instance_and_its_status(
     await client.start_new("hello", "singleton", "first")
     with pytest.raises(InstanceAlreadyExistsError, match="'singleton' already exists and is Pending"):
         await client.start_new("hello", "singleton", "second")
-    assert (await client.get_status("singleton")).input_ == "first"
+    assert (await client.get_status("singleton", show_input=True)).input_ == "first"
 
 
 async def test_starting_a_running_id_again_is_refused(running: Running) -> None:
@@ -112,7 +112,7 @@ async def test_a_storage_fault_while_replacing_keeps_the_finished_instance(runni
     await running.hub.control_queue_for("kept").delete_queue()
     with pytest.raises(StorageError):
         await running.client.start_new("hello", "kept", "replacement")
-    status = await running.client.get_status("kept")
+    status = await running.client.get_status("kept", show_input=True)
     assert status.runtime_status == OrchestrationRuntimeStatus.Completed
     assert status.input_ == "original"
     assert status.output == "Hello original!"

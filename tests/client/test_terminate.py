@@ -1,4 +1,7 @@
-"""terminate: waiting instances end at once, a busy one at its next await; unknown and finished are refused."""
+"""terminate: waiting instances end at once, a busy one at its next await; an unknown one is refused.
+
+A finished instance: test_finished_instances.py.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import asyncio
 import pytest
 
 from durable_azure.client import DurableOrchestrationClient
-from durable_azure.errors import InstanceCompletedError, InstanceNotFoundError
+from durable_azure.errors import InstanceNotFoundError
 from durable_azure.status import OrchestrationRuntimeStatus
 from tests.client import apps
 from tests.client.conftest import (
@@ -58,13 +61,3 @@ async def test_terminating_right_after_start_ends_terminated(running: Running) -
 async def test_terminating_an_unknown_instance_raises_not_found(client: DurableOrchestrationClient) -> None:
     with pytest.raises(InstanceNotFoundError, match="nobody"):
         await client.terminate("nobody", "why")
-
-
-async def test_terminating_a_finished_instance_raises_not_running(running: Running) -> None:
-    instance_id = await running.client.start_new("hello", client_input="x")
-    await running.client.wait_for_completion(instance_id, 60)
-    with pytest.raises(InstanceCompletedError, match="it is Completed") as caught:
-        await running.client.terminate(instance_id, "too late")
-    assert caught.value.instance_id == instance_id
-    assert await queues_are_empty(running.hub)
-    assert (await running.client.get_status(instance_id)).output == "Hello x!"

@@ -107,7 +107,7 @@ async def test_payloads_over_the_queue_and_table_limits_round_trip(running: Runn
     status = await run_to_end(running, "large_payload", big)
     assert status.runtime_status == Completed
     assert status.output == 200_000
-    again = await running.client.get_status(status.instance_id)
+    again = await running.client.get_status(status.instance_id, show_input=True)
     assert again.input_ == big
 
 

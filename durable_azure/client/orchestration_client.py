@@ -6,65 +6,37 @@ talks to the task hub's storage directly instead of to a .NET host's HTTP API.
 
 Every refusal (bad id, bad input, an instance in the wrong state) is raised
 before anything is written. Requests to a live instance (event, terminate,
-suspend, resume, rewind) travel as control-queue messages, as in the original,
-so only the worker that owns the instance ever writes its history; rewind is
-the one exception, because a Failed instance has no owner at work.
+suspend, resume, rewind) are in `instance_control`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import enum
 import time
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
 
-from durable_azure import client_binding, serialization
-from durable_azure.azure_storage import InstanceRecord, MessageData, StorageAccount, StorageConnection, TaskHub
-from durable_azure.errors import (
-    DurableAzureError,
-    InstanceCompletedError,
-    InstanceNotFailedError,
-    InstanceNotFoundError,
-    InstanceRunningError,
-    WaitTimeoutError,
-)
-from durable_azure.history import (
-    EventRaised,
-    ExecutionResumed,
-    ExecutionSuspended,
-    ExecutionTerminated,
-    HistoryEvent,
-    OrchestrationInstance,
-    OrchestrationStatus,
-)
+from durable_azure import client_binding
+from durable_azure.azure_storage import StorageAccount, StorageConnection, TaskHub
+from durable_azure.client.instance_control import InstanceControlMixin, OtherHubs
+from durable_azure.client.values import json_text, status_from_record, status_name
+from durable_azure.errors import DurableAzureError, InstanceNotFoundError, InstanceRunningError, WaitTimeoutError
+from durable_azure.history import OrchestrationStatus
 from durable_azure.history_view import history_json
 from durable_azure.http_payloads import HttpPayloadsMixin, ManagementLinks
-from durable_azure.instance_ids import MAX_INSTANCE_ID_LENGTH, new_instance_id, validate_instance_id
+from durable_azure.instance_ids import new_instance_id, validate_instance_id
 from durable_azure.instance_start import is_active, start_instance
-from durable_azure.maintenance import purge_instance, rewind_instance
+from durable_azure.maintenance import purge_instance
 from durable_azure.settings import DurableTaskSettings
 from durable_azure.status import (
     DurableOrchestrationStatus,
     InstanceStatusPage,
     OrchestrationRuntimeStatus,
     PurgeHistoryResult,
-    decode_json_text,
 )
-
-__all__ = [
-    "MAX_INSTANCE_ID_LENGTH",
-    "DurableOrchestrationClient",
-    "DurableOrchestrationStatus",
-    "InstanceStatusPage",
-    "OrchestrationRuntimeStatus",
-    "PurgeHistoryResult",
-    "new_instance_id",
-    "validate_instance_id",
-]
 
 MAX_PAGE_SIZE = 1000
 """Azure Tables returns at most 1,000 entities per request."""
@@ -76,33 +48,55 @@ class ClientState(enum.Enum):
     CLOSED = "closed"
 
 
-class DurableOrchestrationClient(HttpPayloadsMixin):
+class DurableOrchestrationClient(InstanceControlMixin, HttpPayloadsMixin):
     """Async client of one task hub. Use `async with` (or `close()`) to release its connections.
 
-    `task_hub` may also be the JSON string of a durableClient binding (function.json apps write
+    `context` may also be the JSON string of a durableClient binding (function.json apps write
     `DurableOrchestrationClient(starter)`): the client then shares the invocation's connections.
     `management` holds the host's HTTP management links, which the check-status helpers need.
     """
 
     def __init__(
-        self, task_hub: TaskHub | str, *, owns_account: bool = False, management: ManagementLinks | None = None
+        self,
+        context: TaskHub | str,
+        function_invocation_id: str | None = None,
+        *,
+        owns_account: bool = False,
+        management: ManagementLinks | None = None,
+        other_hubs: OtherHubs | None = None,
+        refuse_finished: bool = False,
     ):
+        """`context` is a TaskHub, or (as in azure.durable_functions) the JSON string of a durableClient binding.
+
+        `function_invocation_id` is accepted for the SDK's signature; the SDK only tags its HTTP requests with
+        it, and this client sends none. `other_hubs` gives clients for the `task_hub_name`/`connection_name`
+        arguments of `raise_event` and `rewind` (the host passes its own). `refuse_finished`: terminate,
+        suspend and resume of a finished instance raise InstanceCompletedError (the extension's HTTP 410, which
+        the host's management API must answer) instead of doing nothing (what the official client does with
+        that 410).
+        """
         self._hub_ready = False
+        task_hub = context
         if isinstance(task_hub, str):
             source = client_binding.resolve(task_hub)
             task_hub, management, owns_account = source._hub, source.management, False
+            other_hubs = other_hubs or source._other_hubs
             self._hub_ready = source._hub_ready
         self._hub: TaskHub = task_hub
         self._owns_account = owns_account
         self._state = ClientState.OPEN
         self.management = management
+        self.function_invocation_id = function_invocation_id
+        self._other_hubs = other_hubs
+        self._refuse_finished = refuse_finished
 
     def with_management(self, management: ManagementLinks | None) -> DurableOrchestrationClient:
         """A client on the same task hub and connections whose HTTP helpers use `management`.
 
-        Closing it closes nothing shared: the host hands one to each invocation.
+        Closing it closes nothing shared: the host hands one to each invocation. It behaves as the official
+        client (a finished instance is no error for terminate, suspend and resume).
         """
-        view = DurableOrchestrationClient(self._hub, management=management)
+        view = DurableOrchestrationClient(self._hub, management=management, other_hubs=self._other_hubs)
         view._hub_ready = self._hub_ready
         return view
 
@@ -135,12 +129,12 @@ class DurableOrchestrationClient(HttpPayloadsMixin):
             account = StorageAccount.for_settings(connection, settings)
         return cls(TaskHub(account, task_hub, partition_count=partition_count), owns_account=True)
 
-    @property
-    def task_hub_name(self) -> str:
-        return self._hub.hub_name
-
     async def start_new(
-        self, orchestration_function_name: str, instance_id: str | None = None, client_input: Any = None
+        self,
+        orchestration_function_name: str,
+        instance_id: str | None = None,
+        client_input: Any = None,
+        version: str | None = None,
     ) -> str:
         """Create a Pending instance and enqueue its ExecutionStarted; returns the instance id.
 
@@ -152,9 +146,11 @@ class DurableOrchestrationClient(HttpPayloadsMixin):
             raise ValueError("orchestration_function_name must be a non-empty string")
         instance_id = new_instance_id() if instance_id is None else validate_instance_id(instance_id)
         what = f"input of orchestration '{orchestration_function_name}'"
-        input_text = _json_text(client_input, what) if client_input is not None else None
+        input_text = json_text(client_input, what) if client_input is not None else None
         await self._ensure_hub()
-        return await start_instance(self._hub, orchestration_function_name, instance_id, input_text)
+        if version is not None and not isinstance(version, str):
+            raise TypeError(f"version must be a string, not {type(version).__name__}")
+        return await start_instance(self._hub, orchestration_function_name, instance_id, input_text, version=version)
 
     async def restart(self, instance_id: str, restart_with_new_instance_id: bool = True) -> str:
         """Start the instance's orchestrator again with its original input; returns the (new) instance id.
@@ -168,27 +164,30 @@ class DurableOrchestrationClient(HttpPayloadsMixin):
         if record is None:
             raise InstanceNotFoundError(f"no instance with id '{instance_id}'", instance_id=instance_id)
         new_id = new_instance_id() if restart_with_new_instance_id else instance_id
-        return await start_instance(self._hub, record.name, new_id, record.input)
+        return await start_instance(self._hub, record.name, new_id, record.input, version=record.version)
 
     async def get_status(
         self,
         instance_id: str,
         show_history: bool = False,
         show_history_output: bool = False,
-        show_input: bool = True,
+        show_input: bool = False,
     ) -> DurableOrchestrationStatus | None:
-        """The instance's status, or None when no such instance exists."""
+        """The instance's status, or None when no such instance exists.
+
+        As in azure.durable_functions, `input_` is read only with `show_input=True`.
+        """
         self._check_open()
         await self._ensure_hub()
         record = await self._hub.instances.get(instance_id, include_input=show_input)
         if record is None:
             return None
-        status = _status_from_record(record, show_input=show_input)
+        status = status_from_record(record, show_input=show_input)
         if not show_history or record.runtime_status == OrchestrationStatus.Pending:
             return status
         loaded = await self._hub.history.load(instance_id)
         history = history_json(loaded.events, show_input=show_input, show_history_output=show_history_output)
-        return dataclasses.replace(status, history=history)
+        return status.with_history(history)
 
     async def list_instances(
         self,
@@ -215,7 +214,7 @@ class DurableOrchestrationClient(HttpPayloadsMixin):
             continuation_token=continuation_token,
             include_input=show_input,
         )
-        instances = [_status_from_record(record, show_input=show_input) for record in page.records]
+        instances = [status_from_record(record, show_input=show_input) for record in page.records]
         return InstanceStatusPage(instances=instances, continuation_token=page.continuation_token)
 
     async def get_status_all(self) -> list[DurableOrchestrationStatus]:
@@ -248,76 +247,6 @@ class DurableOrchestrationClient(HttpPayloadsMixin):
             if token is None:
                 return
 
-    async def raise_event(self, instance_id: str, event_name: str, event_data: Any = None) -> None:
-        """Send an external event; it is buffered, in order, until the orchestrator waits for that name.
-
-        Raises InstanceNotFoundError for an unknown instance and
-        InstanceCompletedError for a finished one, instead of dropping the event.
-        """
-        self._check_open()
-        if not isinstance(event_name, str) or not event_name:
-            raise ValueError("event_name must be a non-empty string")
-        data = _json_text(event_data, f"data of event '{event_name}'")
-        await self._require_active(instance_id, "raise an event on")
-        event = EventRaised(timestamp=datetime.now(UTC), name=event_name, input=data)
-        await self._send_to_instance(instance_id, event)
-
-    async def terminate(self, instance_id: str, reason: str | None) -> None:
-        """Ask the instance to stop; it ends as Terminated with `reason` as its output (None: null)."""
-        self._check_open()
-        await self._require_active(instance_id, "terminate")
-        event = ExecutionTerminated(timestamp=datetime.now(UTC), input=serialization.dumps(reason))
-        await self._send_to_instance(instance_id, event)
-
-    async def suspend(self, instance_id: str, reason: str) -> None:
-        """Pause the instance: it makes no progress, and events that arrive wait for `resume`."""
-        self._check_open()
-        await self._require_active(instance_id, "suspend")
-        await self._send_to_instance(instance_id, ExecutionSuspended(timestamp=datetime.now(UTC), reason=reason))
-
-    async def resume(self, instance_id: str, reason: str) -> None:
-        """Let a Suspended instance go on; resuming one that is not suspended changes nothing (as in the original)."""
-        self._check_open()
-        await self._require_active(instance_id, "resume")
-        await self._send_to_instance(instance_id, ExecutionResumed(timestamp=datetime.now(UTC), reason=reason))
-
-    async def _require_active(self, instance_id: str, operation: str) -> InstanceRecord:
-        await self._ensure_hub()
-        record = await self._hub.instances.get(validate_instance_id(instance_id), include_input=False)
-        if record is None:
-            raise InstanceNotFoundError(f"no instance with id '{instance_id}'", instance_id=instance_id)
-        if record.runtime_status.is_terminal:
-            raise InstanceCompletedError(
-                f"cannot {operation} instance '{instance_id}': it is {record.runtime_status.name}",
-                instance_id=instance_id,
-            )
-        return record
-
-    async def _send_to_instance(self, instance_id: str, event: HistoryEvent) -> None:
-        # No execution id: the message is for whichever execution is current when it arrives.
-        message = MessageData(event=event, instance=OrchestrationInstance(instance_id=instance_id))
-        await self._hub.control_queue_for(instance_id).send(message)
-
-    async def rewind(self, instance_id: str, reason: str) -> None:
-        """Retry the failed work of a Failed instance (and of its failed sub-orchestrations), then go on.
-
-        Raises InstanceNotFoundError, or InstanceNotFailedError when the
-        instance is not Failed. Histories are rewritten (sentinel-guarded)
-        before any instance is woken, so a rewound child cannot report to a
-        parent that still looks Failed.
-        """
-        self._check_open()
-        await self._ensure_hub()
-        record = await self._hub.instances.get(validate_instance_id(instance_id), include_input=False)
-        if record is None:
-            raise InstanceNotFoundError(f"no instance with id '{instance_id}'", instance_id=instance_id)
-        if record.runtime_status != OrchestrationStatus.Failed:
-            raise InstanceNotFailedError(
-                f"cannot rewind instance '{instance_id}': it is {record.runtime_status.name}, not Failed",
-                instance_id=instance_id,
-            )
-        await rewind_instance(self._hub, instance_id, reason)
-
     async def purge_instance_history(self, instance_id: str) -> PurgeHistoryResult:
         """Delete a finished instance: its history rows, its Instances row and its large-message blobs.
 
@@ -328,12 +257,12 @@ class DurableOrchestrationClient(HttpPayloadsMixin):
         await self._ensure_hub()
         record = await self._hub.instances.get(instance_id, include_input=False)
         if record is None:
-            return PurgeHistoryResult(instances_deleted=0)
+            return PurgeHistoryResult(0)
         if is_active(record.runtime_status):
             raise InstanceRunningError(
                 f"cannot purge instance '{instance_id}': it is {record.runtime_status.name}", instance_id=instance_id
             )
-        return PurgeHistoryResult(instances_deleted=await purge_instance(self._hub, instance_id))
+        return PurgeHistoryResult(await purge_instance(self._hub, instance_id))
 
     async def purge_instance_history_by(
         self,
@@ -344,13 +273,15 @@ class DurableOrchestrationClient(HttpPayloadsMixin):
         """Purge every finished instance matching the filters; active ones are never touched."""
         statuses = [s for s in runtime_status or _TERMINAL_RUNTIME_STATUSES if s in _TERMINAL_RUNTIME_STATUSES]
         if not statuses:
-            return PurgeHistoryResult(instances_deleted=0)
+            return PurgeHistoryResult(0)
         matching = await self.get_status_by(created_time_from, created_time_to, statuses)
         deleted = 0
         for start in range(0, len(matching), 50):
             chunk = matching[start : start + 50]
-            deleted += sum(await asyncio.gather(*(purge_instance(self._hub, status.instance_id) for status in chunk)))
-        return PurgeHistoryResult(instances_deleted=deleted)
+            deleted += sum(
+                await asyncio.gather(*(purge_instance(self._hub, str(status.instance_id)) for status in chunk))
+            )
+        return PurgeHistoryResult(deleted)
 
     async def wait_for_completion(
         self, instance_id: str, timeout: float | timedelta = 60.0
@@ -372,7 +303,7 @@ class DurableOrchestrationClient(HttpPayloadsMixin):
                 return status
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise WaitTimeoutError(f"instance '{instance_id}' is still {_status_name(status)} after {seconds:g} s")
+                raise WaitTimeoutError(f"instance '{instance_id}' is still {status_name(status)} after {seconds:g} s")
             await asyncio.sleep(min(delay, remaining))
             delay = min(1.0, delay * 2)
 
@@ -406,28 +337,3 @@ class DurableOrchestrationClient(HttpPayloadsMixin):
         if not self._hub_ready:
             await self._hub.create_if_not_exists()
             self._hub_ready = True
-
-
-def _json_text(value: Any, what: str) -> str:
-    """JSON text of a user value, or TypeError("<what> is not JSON-serializable: ...") before any write."""
-    try:
-        return serialization.dumps(value)
-    except TypeError as error:
-        raise TypeError(f"{what} is not JSON-serializable: {error}") from error
-
-
-def _status_from_record(record: InstanceRecord, *, show_input: bool) -> DurableOrchestrationStatus:
-    return DurableOrchestrationStatus(
-        name=record.name,
-        instance_id=record.instance_id,
-        created_time=record.created_time,
-        last_updated_time=record.last_updated_time,
-        runtime_status=OrchestrationRuntimeStatus.from_status(record.runtime_status),
-        input_=decode_json_text(record.input) if show_input else None,
-        output=decode_json_text(record.output),
-        custom_status=decode_json_text(record.custom_status),
-    )
-
-
-def _status_name(status: DurableOrchestrationStatus) -> str:
-    return status.runtime_status.value if status.runtime_status is not None else "unknown"

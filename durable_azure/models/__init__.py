@@ -1,0 +1,80 @@
+"""`durable_azure.models`: the module paths of `azure.durable_functions.models`, for ported imports.
+
+`from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus` becomes
+`from durable_azure.models.DurableOrchestrationStatus import ...`; each module re-exports this project's
+class, never a second implementation. As in the SDK, the package's attribute of each name is the class,
+also after its same-named module has been imported.
+
+`DurableHttpRequest`, `TokenSource` and `ManagedIdentityTokenSource` live with `call_http`
+(`durable_azure.orchestration.http`) and load on first use (PEP 562). The SDK's `DurableOrchestrationBindings`
+and `OrchestratorState` (its wire protocol with the .NET extension) and the entity classes have no counterpart
+here (README, compatibility table).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import Any
+
+from durable_azure.models.DurableOrchestrationClient import DurableOrchestrationClient
+from durable_azure.models.DurableOrchestrationContext import DurableOrchestrationContext
+from durable_azure.models.DurableOrchestrationStatus import DurableOrchestrationStatus
+from durable_azure.models.FunctionContext import FunctionContext
+from durable_azure.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
+from durable_azure.models.PurgeHistoryResult import PurgeHistoryResult
+from durable_azure.models.RetryOptions import RetryOptions
+from durable_azure.models.Task import TaskBase
+
+__all__ = [
+    "DurableHttpRequest",
+    "DurableOrchestrationClient",
+    "DurableOrchestrationContext",
+    "DurableOrchestrationStatus",
+    "FunctionContext",
+    "ManagedIdentityTokenSource",
+    "OrchestrationRuntimeStatus",
+    "PurgeHistoryResult",
+    "RetryOptions",
+    "TaskBase",
+    "TokenSource",
+]
+
+_HTTP_MODULE = "durable_azure.orchestration.http"
+_LAZY_NAMES = ("DurableHttpRequest", "TokenSource", "ManagedIdentityTokenSource")
+"""Names that live in `_HTTP_MODULE` (call_http's module), loaded on first use."""
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        module = importlib.import_module(_HTTP_MODULE)
+    except ModuleNotFoundError as error:
+        if error.name != _HTTP_MODULE:
+            raise
+        raise AttributeError(f"{name} needs call_http's module {_HTTP_MODULE}, which is not installed") from error
+    value = getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+class _ModelsModule(types.ModuleType):
+    """Keeps each name bound to its class when Python binds the same-named submodule on the package.
+
+    Importing `durable_azure.models.X` sets the package's attribute `X` to the module `X`; the SDK's
+    package rebinds it to the class (its `__init__` imports the class after the module), and so does this.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and value.__name__ == f"{__name__}.{name}" and hasattr(value, name):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _ModelsModule

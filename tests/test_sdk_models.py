@@ -1,0 +1,93 @@
+"""The SDK's value classes read and write the same JSON as azure.durable_functions' (a dev dependency here).
+
+Apps build `DurableOrchestrationStatus` / `PurgeHistoryResult` from HTTP API documents with `from_json`, and
+write statuses out with `to_json`; `durable_azure.models` resolves call_http's names once their module exists.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from datetime import UTC, datetime
+
+import pytest
+from azure.durable_functions.models.DurableOrchestrationStatus import (
+    DurableOrchestrationStatus as SdkStatus,
+)
+from azure.durable_functions.models.PurgeHistoryResult import PurgeHistoryResult as SdkPurgeResult
+
+import durable_azure
+import durable_azure.models
+from durable_azure.models.DurableOrchestrationStatus import DurableOrchestrationStatus
+from durable_azure.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
+from durable_azure.models.PurgeHistoryResult import PurgeHistoryResult
+
+DOCUMENT = {
+    "name": "hello",
+    "instanceId": "abc",
+    "createdTime": "2024-01-31T10:00:00.123456Z",
+    "lastUpdatedTime": "2024-01-31T10:00:05.000001Z",
+    "input": {"who": "Ana"},
+    "output": "Hello Ana!",
+    "runtimeStatus": "Completed",
+    "customStatus": {"step": 2},
+    "history": [{"EventType": "ExecutionStarted"}],
+}
+
+
+def test_status_from_the_http_api_document_reads_as_the_sdks() -> None:
+    ours, sdk = DurableOrchestrationStatus.from_json(DOCUMENT), SdkStatus.from_json(DOCUMENT)
+    for name in ("name", "instance_id", "input_", "output", "custom_status", "history"):
+        assert getattr(ours, name) == getattr(sdk, name), name
+    assert ours.runtime_status is OrchestrationRuntimeStatus.Completed
+    assert ours.runtime_status.value == sdk.runtime_status.value
+    assert ours.created_time == datetime(2024, 1, 31, 10, 0, 0, 123456, tzinfo=UTC)
+    assert ours.created_time == sdk.created_time and ours.last_updated_time == sdk.last_updated_time
+    assert bool(ours) and not DurableOrchestrationStatus.from_json({"instanceId": "nobody"})
+
+
+def test_status_to_json_is_the_sdks_and_round_trips_both_ways() -> None:
+    ours = DurableOrchestrationStatus.from_json(DOCUMENT)
+    assert ours.to_json() == SdkStatus.from_json(DOCUMENT).to_json()
+    assert list(ours.to_json()) == list(SdkStatus.from_json(DOCUMENT).to_json())
+    assert DurableOrchestrationStatus.from_json(ours.to_json()) == ours
+    assert SdkStatus.from_json(ours.to_json()).to_json() == ours.to_json()
+
+
+def test_status_keeps_extra_fields_and_reads_a_message_as_the_sdk_does() -> None:
+    status = DurableOrchestrationStatus.from_json({**DOCUMENT, "extra": 1})
+    assert status.extra == 1  # type: ignore[attr-defined]
+    assert DurableOrchestrationStatus.from_json("gone").message == "gone"  # type: ignore[attr-defined]
+    assert not DurableOrchestrationStatus.from_json("gone")
+
+
+def test_purge_result_from_json_as_the_sdks() -> None:
+    ours = PurgeHistoryResult.from_json({"instancesDeleted": 3})
+    assert ours.instances_deleted == SdkPurgeResult.from_json({"instancesDeleted": 3}).instances_deleted == 3
+    assert PurgeHistoryResult(0) == PurgeHistoryResult.from_json({"instancesDeleted": 0})
+
+
+def test_call_http_names_resolve_from_their_module_once_it_exists(monkeypatch: pytest.MonkeyPatch) -> None:
+    http = types.ModuleType("durable_azure.orchestration.http")
+    for name in ("DurableHttpRequest", "TokenSource", "ManagedIdentityTokenSource"):
+        setattr(http, name, type(name, (), {}))
+        monkeypatch.delitem(vars(durable_azure.models), name, raising=False)
+        monkeypatch.delitem(vars(durable_azure), name, raising=False)
+    monkeypatch.setitem(sys.modules, "durable_azure.orchestration.http", http)
+    assert durable_azure.models.DurableHttpRequest is http.DurableHttpRequest
+    assert durable_azure.ManagedIdentityTokenSource is http.ManagedIdentityTokenSource
+    # Importing a same-named module (as `durable_azure.models.TokenSource`) leaves the package name on the class.
+    token_module = types.ModuleType("durable_azure.models.TokenSource")
+    token_module.TokenSource = http.TokenSource  # type: ignore[attr-defined]
+    durable_azure.models.TokenSource = token_module  # what the import system does after importing it
+    assert durable_azure.models.TokenSource is http.TokenSource
+    for name in ("DurableHttpRequest", "TokenSource", "ManagedIdentityTokenSource"):
+        vars(durable_azure.models).pop(name, None)
+        vars(durable_azure).pop(name, None)
+
+
+def test_df_models_is_reachable_as_in_the_sdk() -> None:
+    assert durable_azure.models.DurableOrchestrationStatus is durable_azure.DurableOrchestrationStatus
+    assert durable_azure.models.PurgeHistoryResult is durable_azure.PurgeHistoryResult
+    with pytest.raises(AttributeError, match="OrchestratorState"):
+        _ = durable_azure.models.OrchestratorState
