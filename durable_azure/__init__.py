@@ -102,17 +102,10 @@ _MODULE_OF: dict[str, str] = {
 }
 """Where each public name lives; every other name in `__all__` is an error class from durable_azure.errors."""
 
-_CALL_HTTP_NAMES = ("DurableHttpRequest", "TokenSource", "ManagedIdentityTokenSource")
-"""call_http's names, resolved through `durable_azure.models` (which says clearly when they are missing)."""
-
 
 def __getattr__(name: str) -> Any:
     if name == "models":  # `df.models.X`, as `azure.durable_functions.models.X`
         return importlib.import_module("durable_azure.models")
-    if name in _CALL_HTTP_NAMES:
-        value = getattr(importlib.import_module("durable_azure.models"), name)
-        globals()[name] = value
-        return value
     module_name = _MODULE_OF.get(name, "durable_azure.errors" if name in __all__ else None)
     if module_name is None:
         raise AttributeError(f"module 'durable_azure' has no attribute {name!r}")

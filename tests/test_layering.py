@@ -33,7 +33,6 @@ LAYER_ORDER: dict[str, int] = {
     "history_view": 4,
     "http_payloads": 4,
     "client_binding": 4,
-    "models": 4,
     "instance_ids": 4,
     "instance_start": 4,
     "maintenance": 4,

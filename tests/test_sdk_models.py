@@ -6,8 +6,7 @@ write statuses out with `to_json`; `durable_azure.models` resolves call_http's n
 
 from __future__ import annotations
 
-import sys
-import types
+import importlib
 from datetime import UTC, datetime
 
 import pytest
@@ -67,23 +66,18 @@ def test_purge_result_from_json_as_the_sdks() -> None:
     assert PurgeHistoryResult(0) == PurgeHistoryResult.from_json({"instancesDeleted": 0})
 
 
-def test_call_http_names_resolve_from_their_module_once_it_exists(monkeypatch: pytest.MonkeyPatch) -> None:
-    http = types.ModuleType("durable_azure.orchestration.http")
+def test_call_http_names_are_the_classes_at_every_sdk_path() -> None:
+    from durable_azure.orchestration import http
+
+    request_module = importlib.import_module("durable_azure.models.DurableHttpRequest")
+    token_module = importlib.import_module("durable_azure.models.TokenSource")
+
     for name in ("DurableHttpRequest", "TokenSource", "ManagedIdentityTokenSource"):
-        setattr(http, name, type(name, (), {}))
-        monkeypatch.delitem(vars(durable_azure.models), name, raising=False)
-        monkeypatch.delitem(vars(durable_azure), name, raising=False)
-    monkeypatch.setitem(sys.modules, "durable_azure.orchestration.http", http)
-    assert durable_azure.models.DurableHttpRequest is http.DurableHttpRequest
-    assert durable_azure.ManagedIdentityTokenSource is http.ManagedIdentityTokenSource
-    # Importing a same-named module (as `durable_azure.models.TokenSource`) leaves the package name on the class.
-    token_module = types.ModuleType("durable_azure.models.TokenSource")
-    token_module.TokenSource = http.TokenSource  # type: ignore[attr-defined]
-    durable_azure.models.TokenSource = token_module  # what the import system does after importing it
-    assert durable_azure.models.TokenSource is http.TokenSource
-    for name in ("DurableHttpRequest", "TokenSource", "ManagedIdentityTokenSource"):
-        vars(durable_azure.models).pop(name, None)
-        vars(durable_azure).pop(name, None)
+        assert getattr(durable_azure.models, name) is getattr(http, name)
+        assert getattr(durable_azure, name) is getattr(http, name)
+    # importing the same-named module leaves the package's name on the class, as in the SDK
+    assert request_module.DurableHttpRequest is durable_azure.models.DurableHttpRequest
+    assert token_module.ManagedIdentityTokenSource is durable_azure.models.ManagedIdentityTokenSource
 
 
 def test_df_models_is_reachable_as_in_the_sdk() -> None:

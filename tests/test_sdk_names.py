@@ -259,14 +259,6 @@ SDK_RUNTIME_STATUSES = {
 
 ALL_MEMBERS = "*"
 
-_ARRIVE_WITH_CALL_HTTP = {
-    ("DurableOrchestrationContext", "call_http"),
-    ("DurableHttpRequest", ALL_MEMBERS),
-    ("TokenSource", ALL_MEMBERS),
-    ("ManagedIdentityTokenSource", ALL_MEMBERS),
-}
-"""Built on the call_http branch (durable_azure/orchestration/http.py); this exclusion goes at its merge."""
-
 _ENTITIES_ISSUE_13 = {
     ("DurableOrchestrationContext", "call_entity"),
     ("DurableOrchestrationContext", "signal_entity"),
@@ -286,7 +278,7 @@ _NOT_SUPPORTED = {
 
 def _excluded(class_name: str, member: str) -> bool:
     keys = {(class_name, member), (class_name, ALL_MEMBERS)}
-    return bool(keys & (_ARRIVE_WITH_CALL_HTTP | _ENTITIES_ISSUE_13 | set(_NOT_SUPPORTED)))
+    return bool(keys & (_ENTITIES_ISSUE_13 | set(_NOT_SUPPORTED)))
 
 
 MEMBER_CASES = [
@@ -361,6 +353,6 @@ def test_the_unsupported_context_constructor_and_from_json_say_why() -> None:
 
 def test_exclusions_name_only_real_sdk_members() -> None:
     """A typo in an exclusion would silently skip nothing; every excluded pair must be in the spec."""
-    for class_name, member in _ARRIVE_WITH_CALL_HTTP | _ENTITIES_ISSUE_13 | set(_NOT_SUPPORTED):
+    for class_name, member in _ENTITIES_ISSUE_13 | set(_NOT_SUPPORTED):
         assert class_name in SDK_CLASSES
         assert member == ALL_MEMBERS or member in SDK_CLASSES[class_name][1]

@@ -6,18 +6,18 @@ class, never a second implementation. As in the SDK, the package's attribute of 
 also after its same-named module has been imported.
 
 `DurableHttpRequest`, `TokenSource` and `ManagedIdentityTokenSource` live with `call_http`
-(`durable_azure.orchestration.http`) and load on first use (PEP 562). The SDK's `DurableOrchestrationBindings`
-and `OrchestratorState` (its wire protocol with the .NET extension) and the entity classes have no counterpart
-here (README, compatibility table).
+(`durable_azure.orchestration.http`). The SDK's `DurableOrchestrationBindings` and `OrchestratorState` (its
+wire protocol with the .NET extension) and the entity classes have no counterpart here (README,
+compatibility table).
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 from typing import Any
 
+from durable_azure.models.DurableHttpRequest import DurableHttpRequest
 from durable_azure.models.DurableOrchestrationClient import DurableOrchestrationClient
 from durable_azure.models.DurableOrchestrationContext import DurableOrchestrationContext
 from durable_azure.models.DurableOrchestrationStatus import DurableOrchestrationStatus
@@ -26,6 +26,7 @@ from durable_azure.models.OrchestrationRuntimeStatus import OrchestrationRuntime
 from durable_azure.models.PurgeHistoryResult import PurgeHistoryResult
 from durable_azure.models.RetryOptions import RetryOptions
 from durable_azure.models.Task import TaskBase
+from durable_azure.models.TokenSource import ManagedIdentityTokenSource, TokenSource
 
 __all__ = [
     "DurableHttpRequest",
@@ -40,24 +41,6 @@ __all__ = [
     "TaskBase",
     "TokenSource",
 ]
-
-_HTTP_MODULE = "durable_azure.orchestration.http"
-_LAZY_NAMES = ("DurableHttpRequest", "TokenSource", "ManagedIdentityTokenSource")
-"""Names that live in `_HTTP_MODULE` (call_http's module), loaded on first use."""
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY_NAMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    try:
-        module = importlib.import_module(_HTTP_MODULE)
-    except ModuleNotFoundError as error:
-        if error.name != _HTTP_MODULE:
-            raise
-        raise AttributeError(f"{name} needs call_http's module {_HTTP_MODULE}, which is not installed") from error
-    value = getattr(module, name)
-    globals()[name] = value
-    return value
 
 
 def __dir__() -> list[str]:

@@ -83,6 +83,11 @@ class OrchestrationRuntime(ABC):
     @abstractmethod
     def histories(self) -> tuple[HistoryEvent, ...]: ...
 
+    @property
+    def http_settings(self) -> HttpSettings:
+        """call_http's host.json settings (the extension's defaults unless a runtime is given others)."""
+        return HttpSettings()
+
     @abstractmethod
     def next_task_id(self) -> int:
         """Consume the next sequential task id of this execution."""
@@ -372,10 +377,10 @@ class DurableOrchestrationContext:
             raise TypeError(f"token_source must be a TokenSource, not {type(token_source).__name__}")
         body = None if content is None else (content if is_raw_str else serialization.dumps(content))
         request = DurableHttpRequest(method, uri, body, dict(headers) if headers else headers, token_source)
-        settings = getattr(self._runtime, "http_settings", None) or HttpSettings()
+        settings = self._runtime.http_settings
         return HttpTask(
             request=request,
-            send=lambda each: self._schedule_activity(HTTP_ACTIVITY_NAME, each.activity_input()),
+            send=lambda each: self._schedule_activity(HTTP_ACTIVITY_NAME, each.activity_input(), None),
             create_timer=self.create_timer,
             clock=lambda: self.current_utc_datetime,
             default_poll_interval=settings.default_async_request_sleep_time,

@@ -43,6 +43,9 @@ class HttpSettings:
 class TokenSource:
     """Where the bearer token of a durable HTTP request comes from (the SDK's abstract base)."""
 
+    def __init__(self) -> None:
+        """Takes nothing, as the SDK's base does: subclasses describe their source."""
+
     def to_json(self) -> dict[str, Any]:
         raise NotImplementedError
 

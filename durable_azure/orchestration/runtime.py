@@ -42,7 +42,7 @@ class ExecutionRuntime(OrchestrationRuntime):
         http_settings: HttpSettings | None = None,
     ) -> None:
         self._started = started
-        self.http_settings = http_settings or HttpSettings()  # read by call_http: host config, not history
+        self._http_settings = http_settings or HttpSettings()
         self._state = state
         self.clock = clock
         self.replaying = False
@@ -59,6 +59,11 @@ class ExecutionRuntime(OrchestrationRuntime):
         self.custom_status_text: str | None = None
 
     # -- OrchestrationRuntime --
+
+    @property
+    def http_settings(self) -> HttpSettings:
+        """call_http's host.json settings: host configuration, not history."""
+        return self._http_settings
 
     @property
     def instance_id(self) -> str:
