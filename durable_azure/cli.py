@@ -43,6 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     start.add_argument("--port", type=_port, default=7071, help="port to listen on (default: 7071)")
     start.add_argument("--no-worker", action="store_true", help="serve HTTP only; run `durable-azure worker` apart")
+    start.add_argument(
+        "--enable-auth",
+        action="store_true",
+        help="check function/admin keys on HTTP functions also when listening on loopback (always checked elsewhere)",
+    )
     keys = commands.add_parser("keys", parents=[app_options], help="print the host keys (created if missing)")
     keys.add_argument("--key", help="print only this key's value: master, a function key name or a system key name")
     start_new = commands.add_parser("start-new", parents=[app_options], help="start an orchestration instance")
@@ -136,7 +141,11 @@ def _start_host(arguments: argparse.Namespace) -> int:
     from durable_azure.functions.host import HostOptions, run_host
 
     options = HostOptions(
-        app_dir=arguments.app_dir, host=arguments.host, port=arguments.port, run_worker=not arguments.no_worker
+        app_dir=arguments.app_dir,
+        host=arguments.host,
+        port=arguments.port,
+        run_worker=not arguments.no_worker,
+        enable_auth=arguments.enable_auth,
     )
     run_host(options)
     return 0

@@ -30,7 +30,14 @@ from durable_azure.functions import indexing
 from durable_azure.functions.bound_activities import registry_with_bindings
 from durable_azure.functions.environment import AppEnvironment, load_app_environment, local_storage
 from durable_azure.functions.host_storage import HostStorage, open_host_storage
-from durable_azure.functions.http_triggers import TRIGGERS, HttpTriggers, handle_http_trigger, route_path, route_table
+from durable_azure.functions.http_triggers import (
+    TRIGGERS,
+    HttpTriggers,
+    handle_http_trigger,
+    keys_checked,
+    route_path,
+    route_table,
+)
 from durable_azure.functions.keys import host_id, load_or_create_host_keys
 from durable_azure.functions.management_api import ManagementServices, management_app
 from durable_azure.functions.rpc_listener import bind_rpc_socket, rpc_base_url, serving_rpc_if
@@ -46,6 +53,10 @@ DEFAULT_PORT = 7071
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 REQUEST_DRAIN_SECONDS = 10.0
 RPC_OFF_LINE = "Local RPC endpoint: off (host.json localRpcEndpointEnabled is false)"
+KEYS_OFF_LINE = (
+    "HTTP functions: keys not checked, as with `func start` (loopback only); --enable-auth checks them. "
+    "The management API still needs its key."
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,6 +65,8 @@ class HostOptions:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     run_worker: bool = True
+    enable_auth: bool = False
+    """Check function and admin keys on HTTP functions also on loopback (`func start --enableAuth`)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,7 +123,13 @@ async def _serve(
     rpc_url = rpc_base_url(rpc_socket) if rpc_socket is not None else None
     async with (
         host_services(
-            environment, index, base_url, route_prefix, run_worker=options.run_worker, rpc_url=rpc_url
+            environment,
+            index,
+            base_url,
+            route_prefix,
+            run_worker=options.run_worker,
+            rpc_url=rpc_url,
+            check_keys=keys_checked(options.host, enable_auth=options.enable_auth),
         ) as services,
         serving_rpc_if(rpc_socket, services.management),
     ):
@@ -118,7 +137,7 @@ async def _serve(
         await runner.setup()
         try:
             await web.SockSite(runner, listener, shutdown_timeout=REQUEST_DRAIN_SECONDS).start()
-            _print_banner(index.http_functions, services.listeners, base_url, route_prefix, rpc_url)
+            _print_banner(services, index.http_functions, base_url, rpc_url)
             await stop.wait()
             logger.info("host.stopping")
         finally:
@@ -135,6 +154,7 @@ async def host_services(
     *,
     run_worker: bool,
     rpc_url: str | None = None,
+    check_keys: bool = True,
 ) -> AsyncIterator[HostServices]:
     """Storage, keys and (unless `run_worker` is false) the worker, each stopped in reverse order.
 
@@ -155,6 +175,7 @@ async def host_services(
             keys=loaded.keys,
             services=services,
             route_prefix=route_prefix,
+            check_keys=check_keys,
         )
         management = ManagementServices(
             client_for=storage.client_for,
@@ -205,14 +226,11 @@ def build_web_app(services: HostServices) -> web.Application:
 
 
 def _print_banner(
-    functions: list[indexing.HttpFunction],
-    listeners: list[tuple[indexing.TriggeredFunction, Listener]],
-    base_url: str,
-    route_prefix: str,
-    rpc_url: str | None,
+    services: HostServices, functions: list[indexing.HttpFunction], base_url: str, rpc_url: str | None
 ) -> None:
     """What `func start` prints: each HTTP function with its methods and URL, each other trigger with its
     schedule or source; then the management API, the local RPC endpoint and where the host listens."""
+    route_prefix, listeners = services.triggers.route_prefix, services.listeners
     prefix = f"/{route_prefix}" if route_prefix else ""
     lines = ["", "Functions:", ""]
     for function in functions:
@@ -222,6 +240,8 @@ def _print_banner(
         lines.append(f"        {triggered.name}: {listener.describe()}")
     rpc_line = f"Local RPC endpoint (loopback, no key): {rpc_url}" if rpc_url else RPC_OFF_LINE
     lines += ["", f"Management API: {base_url}{WEBHOOK_PATH}", rpc_line]
+    if not services.triggers.check_keys and any(f.auth_level.lower() != "anonymous" for f in functions):
+        lines.append(KEYS_OFF_LINE)
     lines.append(f"Host listening on {base_url} (Ctrl-C to stop)")
     print("\n".join(lines), flush=True)
 

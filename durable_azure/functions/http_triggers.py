@@ -9,6 +9,7 @@ traceback. A path no route matches, or a method the route does not allow, gets 4
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from dataclasses import dataclass
 
@@ -33,9 +34,29 @@ class HttpTriggers:
     keys: HostKeys
     services: indexing.InvocationServices
     route_prefix: str
+    check_keys: bool = True
+    """False only for a host listening on loopback without --enable-auth, as `func start` (see keys_checked)."""
 
 
 TRIGGERS = web.AppKey("http_triggers", HttpTriggers)
+
+
+def keys_checked(host: str, *, enable_auth: bool) -> bool:
+    """Whether HTTP functions ask for their keys: always, except on a loopback-only host without --enable-auth.
+
+    `func start` does not check function or admin keys locally (`--enableAuth` turns the checks on), so apps
+    and scripts written against it call function-level routes without a key. A host that listens only on
+    loopback is that local case; one that listens on any other address is reachable from elsewhere and checks
+    them, as Azure does. The management API always asks for its key.
+    """
+    if enable_auth:
+        return True
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name other than localhost: it may resolve to anything
+        return True
 
 
 def route_table(functions: list[indexing.HttpFunction]) -> RouteTable[indexing.HttpFunction]:
@@ -57,7 +78,7 @@ async def handle_http_trigger(request: web.Request) -> web.StreamResponse:
         return error_response(404, f"no function is served at {request.method} {request.path}")
     function, route_params = allowed[0].target, allowed[0].route_params
     key = request.query.get(KEY_QUERY_PARAMETER) or request.headers.get(KEY_HEADER)
-    if not triggers.keys.accepts(key, AuthLevel.parse(function.auth_level)):
+    if triggers.check_keys and not triggers.keys.accepts(key, AuthLevel.parse(function.auth_level)):
         return unauthorized_response()
     function_request = await to_function_request(request, route_params)
     return await _invoke(function, function_request, triggers.services)

@@ -346,7 +346,10 @@ class ActivityDispatcher:
                 timestamp=datetime.now(UTC), task_scheduled_id=event.event_id, result=serialization.dumps(result)
             )
         except Exception as error:
-            return _failure(event, type(error).__name__, str(error), traceback.format_exc())
+            # The extension's wording (TaskActivityShim), which apps on the original parse out of str(e).
+            error_type, text = type(error).__name__, str(error)
+            reason = f"Activity function '{event.name}' failed: {error_type}: {text}"
+            return _failure(event, error_type, text, traceback.format_exc(), reason=reason)
 
     async def _call(self, activity: ActivityFunction, value: object) -> object:
         if activity.input_name:
@@ -366,11 +369,13 @@ class ActivityDispatcher:
         await self._hub.control_queue_for(request.instance.instance_id).send(reply)
 
 
-def _failure(event: TaskScheduled, error_type: str, message: str, stack_trace: str | None = None) -> TaskFailed:
+def _failure(
+    event: TaskScheduled, error_type: str, message: str, stack_trace: str | None = None, *, reason: str | None = None
+) -> TaskFailed:
     return TaskFailed(
         timestamp=datetime.now(UTC),
         task_scheduled_id=event.event_id,
-        reason=f"{error_type}: {message}",
+        reason=reason or f"{error_type}: {message}",
         details=stack_trace,
         failure_details=FailureDetails(error_type=error_type, error_message=message, stack_trace=stack_trace),
     )

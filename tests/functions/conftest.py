@@ -14,7 +14,8 @@ from tests.functions.host_process import HostProcess, delete_hub, running_host
 
 @pytest.fixture(scope="module")
 def host(connection_string: str) -> Iterator[HostProcess]:
-    with running_host(connection_string) as process:
+    """With --enable-auth: the tests check keys as a host reachable from elsewhere checks them."""
+    with running_host(connection_string, extra=["--enable-auth"]) as process:
         yield process
     asyncio.run(delete_hub(connection_string, process.hub_name))
 

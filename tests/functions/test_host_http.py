@@ -10,8 +10,10 @@ import pytest
 
 from durable_azure.azure_storage import StorageAccount
 from durable_azure.azure_storage.names import TaskHubNames
+from durable_azure.functions.http_triggers import keys_checked
 from tests.functions.host_process import (
     APP_DIR,
+    WEBHOOK,
     HostProcess,
     delete_hub,
     eventually,
@@ -122,3 +124,32 @@ def test_no_worker_serves_http_only(connection_string: str) -> None:
         assert "worker.started" not in process.text_output()
         assert process.stop() == 0
     asyncio.run(delete_hub(connection_string, process.hub_name))
+
+
+def test_a_loopback_host_does_not_check_function_keys_as_func_start(connection_string: str) -> None:
+    """`func start` serves function- and admin-level routes without keys; the management API keeps its key."""
+    with running_host(connection_string) as process:
+        assert any("keys not checked" in line for line in process.output)
+        assert process.request("GET", "/api/admin-only").body == b"admin ok"
+        started = process.request("POST", "/api/orchestrators/hello_sequence")
+        assert started.status == 202
+        status_url = started.json()["statusQueryGetUri"]
+        assert process.request("GET", status_url).status in (200, 202)  # its links carry the system key
+        assert process.request("GET", f"{WEBHOOK}/instances/{started.json()['id']}").status == 401
+    asyncio.run(delete_hub(connection_string, process.hub_name))
+
+
+@pytest.mark.parametrize(
+    ("host", "enable_auth", "checked"),
+    [
+        ("127.0.0.1", False, False),
+        ("localhost", False, False),
+        ("::1", False, False),
+        ("127.0.0.1", True, True),
+        ("0.0.0.0", False, True),
+        ("10.1.2.3", False, True),
+        ("myhost.example", False, True),
+    ],
+)
+def test_keys_are_checked_unless_the_host_listens_on_loopback_only(host: str, enable_auth: bool, checked: bool) -> None:
+    assert keys_checked(host, enable_auth=enable_auth) is checked

@@ -212,7 +212,7 @@ def _closed_port() -> int:
 async def test_a_refused_connection_is_a_catchable_failure_without_the_query_string(task_hub: TaskHub) -> None:
     port = _closed_port()
     output, history = await run(task_hub, "catching", f"http://127.0.0.1:{port}/items?sig={SECRET}")
-    assert output["reason"].startswith("HttpRequestError: GET ")
+    assert output["reason"].startswith("Activity function 'BuiltIn::HttpActivity' failed: HttpRequestError: GET ")
     assert f"http://127.0.0.1:{port}/items" in output["reason"]
     assert "cannot connect" in output["reason"]
     assert SECRET not in output["message"] and "sig=" not in output["message"]
@@ -225,7 +225,10 @@ async def test_a_request_that_outlives_the_timeout_is_a_catchable_timeout(
 ) -> None:
     monkeypatch.setattr(http_activity, "REQUEST_TIMEOUT_SECONDS", 0.3)  # the extension's is 240 s
     output, _ = await run(task_hub, "catching", f"{api.base}/slow?sig={SECRET}")
-    assert output["reason"] == f"TimeoutError: GET {api.base}/slow: no response within 0.3 seconds"
+    assert output["reason"] == (
+        f"Activity function 'BuiltIn::HttpActivity' failed: TimeoutError: GET {api.base}/slow: "
+        "no response within 0.3 seconds"
+    )
     assert SECRET not in output["message"]
 
 

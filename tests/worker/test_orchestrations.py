@@ -88,6 +88,8 @@ async def test_an_activity_failure_can_be_caught_by_the_orchestrator(running: Ru
     status = await run_to_end(running, "catches_failure")
     assert status.runtime_status == Completed
     assert "boom" in status.output and status.output.startswith("caught:")
+    # str(e) as apps on the original read it: the extension's reason, then the details (here the traceback)
+    assert status.output.startswith("caught: Activity function 'fail' failed: ValueError: boom \n Traceback")
 
 
 async def test_an_uncaught_activity_failure_fails_the_instance_with_the_error(running: Running) -> None:
