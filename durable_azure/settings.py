@@ -11,13 +11,12 @@ Our additions (the extension has no such keys) live under `storageProvider` too:
 (`storageTransport`, `storageRetryMaxAttempts`, `storageRetryInitialDelay`, `storageRetryMaxDelay`, and DTFx v1's
 `storageRequestsTimeout`), and the stuck-instance repair (`repairAfter`, `repairInterval`).
 
-Imports only the standard library and `durable_azure.errors`.
+Imports only the standard library, `durable_azure.errors` and `durable_azure.json_files`.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 from collections.abc import Mapping
@@ -27,11 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from durable_azure.errors import ConfigurationError
+from durable_azure.json_files import read_json_file
 
 HOST_JSON = "host.json"
 LOCAL_SETTINGS_JSON = "local.settings.json"
 
-_log = logging.getLogger(__name__)
 
 _TIMESPAN = re.compile(r"^(?:(?P<days>\d+)\.)?(?P<hours>\d+):(?P<minutes>\d{1,2}):(?P<seconds>\d{1,2}(?:\.\d{1,7})?)$")
 _APP_SETTING = re.compile(r"^%(?P<name>[^%]+)%$")
@@ -314,75 +313,12 @@ def _resolve_app_setting(value: str, environment: Mapping[str, str]) -> str:
     return resolved
 
 
-def _read_json_file(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as error:
-        raise ConfigurationError(f"cannot read {path}: {error.strerror or error}") from error
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        if error.msg == "Extra data" and path.name == HOST_JSON:
-            return _first_of_concatenated(path, text)
-        raise ConfigurationError(
-            f"{path}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
-        ) from error
-
-
-_warned_concatenated: set[Path] = set()
-
-
-def _first_of_concatenated(path: Path, text: str) -> Any:
-    """A host.json holding several JSON documents one after another: the first one, with a warning.
-
-    Some published samples ship such a file (an edit pasted a second `{...}` after the first). Refusing to
-    start would stop users at the first step, so the first document is used, as a JSON reader that stops at
-    the end of its first value reads it; everything after it is ignored, and said so once per file, with the
-    keys that differ, because the Functions host on Azure refuses the file ("Additional text encountered after
-    finished reading JSON content") and the app would not start there.
-    """
-    decoder = json.JSONDecoder()
-    documents: list[Any] = []
-    position = 0
-    while position < len(text):
-        try:
-            document, end = decoder.raw_decode(text, position)
-        except json.JSONDecodeError as error:
-            raise ConfigurationError(
-                f"{path}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
-            ) from error
-        documents.append(document)
-        position = end
-        while position < len(text) and text[position].isspace():
-            position += 1
-    first = documents[0]
-    if path not in _warned_concatenated:
-        _warned_concatenated.add(path)
-        ignored = sorted(
-            {
-                str(key)
-                for later in documents[1:]
-                for key, value in (later.items() if isinstance(later, dict) else [("(not an object)", None)])
-                if not isinstance(first, dict) or first.get(key) != value
-            }
-        )
-        differing = f"; keys there that differ from the first: {', '.join(ignored)}" if ignored else ""
-        _log.warning(
-            "%s holds %d JSON documents one after another: using the first and ignoring the rest%s. "
-            "The Functions host on Azure refuses such a file: keep one JSON object in it.",
-            path,
-            len(documents),
-            differing,
-        )
-    return first
-
-
 def load_host_settings(app_dir: Path, environment: Mapping[str, str] | None = None) -> DurableTaskSettings:
     """Settings from `app_dir/host.json`; defaults when the file does not exist."""
     path = Path(app_dir) / HOST_JSON
     if not path.exists():
         return DurableTaskSettings()
-    data = _read_json_file(path)
+    data = read_json_file(path)
     try:
         return DurableTaskSettings.from_host_json(data, environment)
     except ConfigurationError as error:
@@ -394,7 +330,7 @@ def load_local_settings(app_dir: Path) -> dict[str, str]:
     path = Path(app_dir) / LOCAL_SETTINGS_JSON
     if not path.exists():
         return {}
-    data = _read_json_file(path)
+    data = read_json_file(path)
     values = data.get("Values", {}) if isinstance(data, dict) else None
     if not isinstance(values, dict):
         raise ConfigurationError(f"{path}: Values must be a JSON object")
@@ -416,7 +352,7 @@ def load_http_route_prefix(app_dir: Path) -> str:
     path = Path(app_dir) / HOST_JSON
     if not path.exists():
         return DEFAULT_ROUTE_PREFIX
-    data = _read_json_file(path)
+    data = read_json_file(path)
     extensions = _section(data, "extensions", "extensions") if isinstance(data, Mapping) else {}
     http = _section(extensions, "http", "extensions.http")
     value = _get_case_insensitive(http, "routePrefix")
@@ -435,7 +371,7 @@ def load_extension_section(app_dir: Path, name: str) -> tuple[Path, Mapping[str,
     path = Path(app_dir) / HOST_JSON
     if not path.exists():
         return path, {}
-    data = _read_json_file(path)
+    data = read_json_file(path)
     if not isinstance(data, Mapping):
         raise ConfigurationError(f"{path}: host.json must hold a JSON object, not {type(data).__name__}")
     try:

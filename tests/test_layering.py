@@ -23,6 +23,7 @@ LAYER_ORDER: dict[str, int] = {
     "history": 0,
     "serialization": 0,
     "settings": 0,
+    "json_files": 0,
     "queue_settings": 0,
     "status": 0,
     "azurite": 0,

@@ -190,7 +190,7 @@ def test_host_json_with_two_documents_uses_the_first_and_warns_once(
     first = '{"version": "2.0", "extensions": {"durableTask": {"hubName": "FirstHub"}}}'
     second = '{"version": "2.0", "extensions": {"durableTask": {"hubName": "SecondHub"}}, "logging": {}}'
     (tmp_path / "host.json").write_text(first + second + "\n")
-    with caplog.at_level("WARNING", logger="durable_azure.settings"):
+    with caplog.at_level("WARNING", logger="durable_azure.json_files"):
         assert load_host_settings(tmp_path).hub_name == "FirstHub"
         assert load_http_route_prefix(tmp_path) == "api"  # read again: no second warning
     [warning] = [record.getMessage() for record in caplog.records]
