@@ -10,12 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import signal
-import subprocess
-import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +20,11 @@ from azure.durable_functions import OrchestrationRuntimeStatus
 from durable_azure.client import DurableOrchestrationClient
 from tests.conftest import unique_hub_name
 from tests.functions.host_process import (
-    PROJECT_DIR,
-    START_SECONDS,
     WAIT_SECONDS,
     HostProcess,
     delete_hub,
-    host_environment,
     running_host,
+    running_worker,
 )
 
 APP_DIR = Path(__file__).resolve().parent / "official_client_app"
@@ -53,7 +45,7 @@ async def test_activity_binding_strings_name_the_same_endpoint(host: HostProcess
 
 async def test_worker_with_client_bindings_opens_its_own_endpoint(connection_string: str) -> None:
     hub_name = unique_hub_name("RpcWorker")
-    with _worker(connection_string, hub_name) as output:
+    with running_worker(connection_string, hub_name, APP_DIR) as output:
         started = next(line for line in output if "host.started" in line)
         rpc = started.split(" rpc=")[1].split()[0]
         assert rpc.startswith("http://127.0.0.1:") and rpc.endswith("/durabletask/")
@@ -90,37 +82,3 @@ async def test_endpoint_turned_off_in_host_json(connection_string: str, tmp_path
         started = host.request("POST", "/api/orchestrators/Chain", body="null")  # our own client still works
         assert started.status == 202, started.body
     await delete_hub(connection_string, host.hub_name)
-
-
-@contextmanager
-def _worker(connection_string: str, hub_name: str) -> Iterator[list[str]]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "durable_azure", "worker", "--app-dir", str(APP_DIR)],
-        env=host_environment(connection_string, hub_name),
-        cwd=PROJECT_DIR,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output: list[str] = []
-    ready = threading.Event()
-    threading.Thread(target=_pump, args=(process, output, ready), daemon=True).start()
-    try:
-        assert ready.wait(START_SECONDS), "".join(output)
-        yield output
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=WAIT_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def _pump(process: subprocess.Popen[str], output: list[str], ready: threading.Event) -> None:
-    assert process.stdout is not None
-    for line in process.stdout:
-        output.append(line)
-        if "host.started" in line:
-            ready.set()
-    ready.set()

@@ -28,6 +28,7 @@ from tests.conftest import unique_hub_name
 APP_DIR = Path(__file__).resolve().parent / "host_app"
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 READY_LINE = "Host listening on"
+WORKER_READY_LINE = "host.started"
 START_SECONDS = 90.0
 WAIT_SECONDS = 60.0
 WEBHOOK = "/runtime/webhooks/durabletask"
@@ -138,11 +139,39 @@ def running_host(connection_string: str, *, app_dir: Path = APP_DIR, extra: list
                 process.kill()
 
 
-def _pump(process: subprocess.Popen[str], output: list[str], ready: threading.Event) -> None:
+@contextmanager
+def running_worker(connection_string: str, hub_name: str, app_dir: Path) -> Iterator[list[str]]:
+    """`durable-azure worker` on `app_dir` until the block ends (SIGINT); yields its output lines so far."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "durable_azure", "worker", "--app-dir", str(app_dir)],
+        env=host_environment(connection_string, hub_name),
+        cwd=PROJECT_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    ready = threading.Event()
+    threading.Thread(target=_pump, args=(process, output, ready, WORKER_READY_LINE), daemon=True).start()
+    try:
+        assert ready.wait(START_SECONDS), "".join(output)
+        yield output
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=WAIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _pump(
+    process: subprocess.Popen[str], output: list[str], ready: threading.Event, ready_line: str = READY_LINE
+) -> None:
     assert process.stdout is not None
     for line in process.stdout:
         output.append(line)
-        if READY_LINE in line:
+        if ready_line in line:
             ready.set()
     ready.set()
 
