@@ -27,6 +27,10 @@ from durable_azure.orchestration.tasks import CompletableTask, Task, TimerTask
 _ACCEPTED = 202
 
 
+MAX_POLL_DELAY = timedelta(days=7)
+"""The longest `Retry-After` honoured; a server asking for more is polled again after a week."""
+
+
 class HttpTask(CompletableTask[DurableHttpResponse]):
     """A durable HTTP call; its result is the final DurableHttpResponse, its failure the activity's."""
 
@@ -82,7 +86,12 @@ class HttpTask(CompletableTask[DurableHttpResponse]):
         self._create_timer(now + self._poll_delay(response))._listen(self)
 
     def _poll_delay(self, response: DurableHttpResponse) -> timedelta:
-        retry_after = response.header("Retry-After")
-        if retry_after is not None and retry_after.strip().isdigit():
-            return timedelta(seconds=int(retry_after.strip()))
+        """`Retry-After` in whole seconds (ASCII digits only), at most a week; else the host's interval.
+
+        A server's value must never fail the episode: one beyond any date (or a digit `int()` refuses) would
+        raise while scheduling the timer, and the step would be retried forever.
+        """
+        retry_after = (response.header("Retry-After") or "").strip()
+        if retry_after.isascii() and retry_after.isdigit():
+            return min(timedelta(seconds=int(retry_after)), MAX_POLL_DELAY)
         return self._default_poll_interval

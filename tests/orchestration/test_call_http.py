@@ -201,6 +201,18 @@ def test_retry_after_wins_over_the_default_interval() -> None:
     assert run.output["status"] == 200
 
 
+@pytest.mark.parametrize(
+    ("retry_after", "wait"),
+    [("400000000000", timedelta(days=7)), ("\u00b2", timedelta(milliseconds=30000)), ("soon", timedelta(seconds=30))],
+)
+def test_an_unusable_retry_after_never_fails_the_step(retry_after: str, wait: timedelta) -> None:
+    activity, _ = responder(accepted("https://api.example/status/1", retry_after=retry_after), ok())
+    run = run_to_end(ORCHESTRATORS, start("fetch"), {HTTP_ACTIVITY_NAME: activity})
+    (timer,) = [event for event in run.history if isinstance(event, TimerCreated)]
+    assert timer.fire_at == START + timedelta(seconds=1) + wait
+    assert run.output["status"] == 200
+
+
 def test_the_host_setting_sets_the_default_interval() -> None:
     executor = OrchestrationExecutor(ORCHESTRATORS, http_settings=HttpSettings(timedelta(milliseconds=1500)))
     first = executor.execute([], start("fetch"))
