@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         OrchestrationRuntimeStatus,
         PurgeHistoryResult,
     )
+    from durable_azure.entities import DurableEntityContext, Entity, EntityId, EntityStateResponse
     from durable_azure.errors import (
         ConcurrencyConflictError,
         ConfigurationError,
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     )
     from durable_azure.functions import Blueprint, DFApp, Orchestrator
     from durable_azure.orchestration import DurableOrchestrationContext, RetryOptions
+    from durable_azure.orchestration.entity_calls import EntityOperationFailedError
     from durable_azure.orchestration.http import DurableHttpRequest, ManagedIdentityTokenSource, TokenSource
     from durable_azure.settings import DurableTaskSettings
 
@@ -55,11 +57,16 @@ __all__ = [
     "CredentialError",
     "DFApp",
     "DurableAzureError",
+    "DurableEntityContext",
     "DurableHttpRequest",
     "DurableOrchestrationClient",
     "DurableOrchestrationContext",
     "DurableOrchestrationStatus",
     "DurableTaskSettings",
+    "Entity",
+    "EntityId",
+    "EntityOperationFailedError",
+    "EntityStateResponse",
     "FunctionInvocationError",
     "InstanceAlreadyExistsError",
     "InstanceCompletedError",
@@ -99,6 +106,11 @@ _MODULE_OF: dict[str, str] = {
     "OrchestrationRuntimeStatus": "durable_azure.client",
     "PurgeHistoryResult": "durable_azure.client",
     "DurableTaskSettings": "durable_azure.settings",
+    "DurableEntityContext": "durable_azure.entities",
+    "Entity": "durable_azure.entities",
+    "EntityId": "durable_azure.entities",
+    "EntityStateResponse": "durable_azure.entities",
+    "EntityOperationFailedError": "durable_azure.orchestration.entity_calls",
 }
 """Where each public name lives; every other name in `__all__` is an error class from durable_azure.errors."""
 

@@ -50,6 +50,11 @@ EXPECTED_PUBLIC_NAMES = {
     "FunctionInvocationError",
     "Orchestrator",
     "PurgeHistoryResult",
+    "DurableEntityContext",
+    "Entity",
+    "EntityId",
+    "EntityStateResponse",
+    "EntityOperationFailedError",
 }
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from durable_azure import client_binding
 from durable_azure.azure_storage import StorageAccount, StorageConnection, TaskHub
+from durable_azure.client.entity_client import EntityClientMixin
 from durable_azure.client.instance_control import InstanceControlMixin, OtherHubs
 from durable_azure.client.values import json_text, status_from_record, status_name
 from durable_azure.errors import DurableAzureError, InstanceNotFoundError, InstanceRunningError, WaitTimeoutError
@@ -48,7 +49,7 @@ class ClientState(enum.Enum):
     CLOSED = "closed"
 
 
-class DurableOrchestrationClient(InstanceControlMixin, HttpPayloadsMixin):
+class DurableOrchestrationClient(InstanceControlMixin, EntityClientMixin, HttpPayloadsMixin):
     """Async client of one task hub. Use `async with` (or `close()`) to release its connections.
 
     `context` may also be the JSON string of a durableClient binding (function.json apps write

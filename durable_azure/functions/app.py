@@ -22,12 +22,15 @@ from typing import Any
 import azure.functions as func
 from azure.functions.decorators.function_app import DecoratorApi, Function, FunctionBuilder, FunctionRegister
 
+from durable_azure.entities import EntityFunction, entity_function_of
 from durable_azure.errors import ConfigurationError
 from durable_azure.functions.metadata import (
     ACTIVITY_TRIGGER,
+    ENTITY_TRIGGER,
     ORCHESTRATION_TRIGGER,
     ActivityTrigger,
     DurableClient,
+    EntityTrigger,
     OrchestrationTrigger,
 )
 from durable_azure.worker.registry import ActivityFunction, Registry
@@ -57,10 +60,12 @@ class _DurableDecorators(DecoratorApi):
         return self._durable_decorator(lambda builder: builder.add_binding(binding=binding), None)
 
     def entity_trigger(self, context_name: str, entity_name: str | None = None) -> Callable[..., Any]:
-        """Durable entities are not implemented yet; fail at import time rather than at the first call."""
-        raise ConfigurationError(
-            f"entity functions are not supported by durable-azure yet (entity_trigger({context_name!r}))"
-        )
+        """Register an entity function; the parameter named `context_name` receives the entity context.
+
+        The function runs once per operation (`context.operation_name`); `entity_name` overrides its name.
+        """
+        trigger = EntityTrigger(name=context_name, entity_name=entity_name)
+        return self._durable_decorator(lambda builder: builder.add_trigger(trigger=trigger), entity_name)
 
     def _durable_decorator(
         self, configure: Callable[[FunctionBuilder], object], name_override: str | None
@@ -90,7 +95,7 @@ class DFApp(_DurableDecorators, func.FunctionApp):
 
 
 def durable_registry(app: FunctionRegister) -> Registry:
-    """Every orchestrator and activity of any function app (`DFApp`, `func.FunctionApp`) and its blueprints, by name.
+    """Every orchestrator, activity and entity of any function app (`DFApp`, `func.FunctionApp`) and blueprints.
 
     Functions are recognised by their trigger's binding type, not by our metadata classes, so an app whose
     durable functions came through `func.FunctionApp`'s own durable decorators is read the same way. Raises
@@ -99,6 +104,7 @@ def durable_registry(app: FunctionRegister) -> Registry:
     """
     orchestrators: dict[str, Callable[..., Any]] = {}
     activities: dict[str, ActivityFunction] = {}
+    entities: dict[str, EntityFunction] = {}
     seen: dict[tuple[str, str], str] = {}
     # The builders, not `get_functions()`: azure.functions lets an app's get_functions() run only once.
     for builder in app._function_builders:
@@ -114,7 +120,10 @@ def durable_registry(app: FunctionRegister) -> Registry:
             activities[name] = ActivityFunction(
                 name=name, function=function.get_user_function(), input_name=str(fields["name"])
             )
-    return Registry(orchestrators=orchestrators, activities=activities)
+        elif trigger_type == ENTITY_TRIGGER.lower():
+            name = _register_name(builder, function, fields.get("entityName"), "entity", seen)
+            entities[name.lower()] = entity_function_of(function.get_user_function())
+    return Registry(orchestrators=orchestrators, activities=activities, entities=entities)
 
 
 @contextmanager

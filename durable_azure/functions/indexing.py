@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 HTTP_TRIGGER = "httpTrigger"
 ORCHESTRATION_TRIGGER = "orchestrationTrigger"
 ACTIVITY_TRIGGER = "activityTrigger"
+ENTITY_TRIGGER = "entityTrigger"
 RETURN_BINDING_NAME = "$return"
 ANONYMOUS, FUNCTION, ADMIN = "anonymous", "function", "admin"
 AUTH_LEVELS = (ANONYMOUS, FUNCTION, ADMIN)
@@ -227,10 +228,11 @@ class IndexBuilder:
             # parameter goes through invocation.py, which fills them.
             if others or context_parameter(function, {trigger.name, *(binding.name for binding in others)}):
                 self.bound_activities[trigger.field("activity") or name] = spec
-        elif trigger_type == ORCHESTRATION_TRIGGER.lower():
-            if others:  # the engine replays an orchestrator; nothing would ever read or write its bindings
+        elif trigger_type in (ORCHESTRATION_TRIGGER.lower(), ENTITY_TRIGGER.lower()):
+            if others:  # the engine runs these itself; nothing would ever read or write their bindings
+                kind = "an orchestrator" if trigger_type == ORCHESTRATION_TRIGGER.lower() else "an entity"
                 raise ConfigurationError(
-                    f"function {name!r}: an orchestrator takes no bindings besides its trigger, found "
+                    f"function {name!r}: {kind} takes no bindings besides its trigger, found "
                     f"{', '.join(f'{binding.name!r} ({binding.type})' for binding in others)}; move them to an "
                     "activity or a client function"
                 )

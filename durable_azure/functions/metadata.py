@@ -1,7 +1,7 @@
 """Binding metadata for the Durable Functions triggers and the client input binding.
 
 These classes must serialise exactly as azure.durable_functions' binding classes do (type names
-`orchestrationTrigger`, `activityTrigger`, `durableClient`; snake_case parameters become
+`orchestrationTrigger`, `activityTrigger`, `entityTrigger`, `durableClient`; snake_case parameters become
 camelCase fields; None fields omitted), because the function metadata of an app is what tools and hosts
 index. azure.functions builds the JSON from each class's `__init__` parameter names, so those names are
 part of the format and must not be renamed.
@@ -13,6 +13,7 @@ from azure.functions.decorators.core import InputBinding, Trigger
 
 ORCHESTRATION_TRIGGER = "orchestrationTrigger"
 ACTIVITY_TRIGGER = "activityTrigger"
+ENTITY_TRIGGER = "entityTrigger"
 DURABLE_CLIENT = "durableClient"
 
 
@@ -37,6 +38,18 @@ class ActivityTrigger(Trigger):
 
     def __init__(self, name: str, activity: str | None = None) -> None:
         self.activity = activity
+        super().__init__(name=name)
+
+
+class EntityTrigger(Trigger):
+    """`entityTrigger`: `name` is the parameter receiving the entity context; `entity_name` overrides the name."""
+
+    @staticmethod
+    def get_binding_name() -> str:
+        return ENTITY_TRIGGER
+
+    def __init__(self, name: str, entity_name: str | None = None) -> None:
+        self.entity_name = entity_name
         super().__init__(name=name)
 
 

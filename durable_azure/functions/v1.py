@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from durable_azure.entities import EntityFunction, entity_function_of
 from durable_azure.errors import ConfigurationError
 from durable_azure.functions import official_sdk
 from durable_azure.functions.indexing import AppIndex, IndexBuilder, ProgrammingModel
@@ -44,6 +45,7 @@ def index_v1_app(app_dir: Path) -> AppIndex:
     app_dir = Path(app_dir).resolve()
     orchestrators: dict[str, Callable[..., Any]] = {}
     activities: dict[str, ActivityFunction] = {}
+    entities: dict[str, EntityFunction] = {}
     loaded: list[tuple[Path, Callable[..., Any], list[Mapping[str, Any]]]] = []
     with app_imports(app_dir):
         for folder in _function_folders(app_dir):
@@ -58,8 +60,11 @@ def index_v1_app(app_dir: Path) -> AppIndex:
                 name = trigger.get("activity") or folder.name
                 activity = ActivityFunction(name=name, function=function, input_name=trigger["name"])
                 _add_unique(activities, name, activity, "activity")
+            elif trigger_type == "entitytrigger":
+                name = (trigger.get("entityName") or folder.name).lower()
+                _add_unique(entities, name, entity_function_of(function), "entity")
             loaded.append((folder, function, bindings))
-    builder = IndexBuilder(Registry(orchestrators=orchestrators, activities=activities))
+    builder = IndexBuilder(Registry(orchestrators=orchestrators, activities=activities, entities=entities))
     for folder, function, bindings in loaded:
         builder.add(folder.name, function, bindings, ProgrammingModel.V1, folder)
     return builder.build()

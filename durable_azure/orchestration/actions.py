@@ -80,6 +80,7 @@ class SendEventAction(SchedulingAction):
     instance_id: str
     name: str
     data: str | None = None
+    execution_id: str | None = None  # only this execution of the target may take it (replies to callers)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from durable_azure import serialization
 from durable_azure.history import HistoryEvent
+from durable_azure.orchestration import entity_calls
 from durable_azure.orchestration.actions import (
     CreateSubOrchestrationAction,
     CreateTimerAction,
@@ -29,6 +30,7 @@ from durable_azure.orchestration.actions import (
     SchedulingAction,
     SendEventAction,
 )
+from durable_azure.orchestration.entity_calls import EntityCallTask, EntityConversation, LockTask
 from durable_azure.orchestration.http import HTTP_ACTIVITY_NAME, DurableHttpRequest, HttpSettings, TokenSource
 from durable_azure.orchestration.http_task import HttpTask
 from durable_azure.orchestration.retry import RetryOptions
@@ -84,6 +86,11 @@ class OrchestrationRuntime(ABC):
     def histories(self) -> tuple[HistoryEvent, ...]: ...
 
     @property
+    def execution_id(self) -> str | None:
+        """The current execution's id (entity replies are addressed to it)."""
+        return None
+
+    @property
     def http_settings(self) -> HttpSettings:
         """call_http's host.json settings (the extension's defaults unless a runtime is given others)."""
         return HttpSettings()
@@ -127,6 +134,7 @@ class DurableOrchestrationContext:
         self._custom_status: Any = None
         self._uuid_counter = 0
         self._function_context = FunctionContext()
+        self._entity_state = EntityConversation()
 
     @classmethod
     def from_json(cls, json_string: str) -> DurableOrchestrationContext:
@@ -333,6 +341,26 @@ class DurableOrchestrationContext:
     def task_any(self, activities: Sequence[Task[Any]]) -> WhenAnyTask:
         """The first task to finish, itself (`activities`: the SDK's name)."""
         return WhenAnyTask(list(activities))
+
+    # -- entities (entity_calls.py) --
+
+    def call_entity(
+        self, entityId: Any, operationName: str, operationInput: Any = None, expected_type: type | None = None
+    ) -> EntityCallTask:
+        """Run an operation on an entity and get its result (EntityOperationFailedError if it raised)."""
+        return entity_calls.call_entity(self, entityId, operationName, operationInput, expected_type)
+
+    def signal_entity(self, entityId: Any, operationName: str, operationInput: Any = None) -> None:
+        """Send an operation to an entity without waiting for it (fire and forget)."""
+        entity_calls.signal_entity(self, entityId, operationName, operationInput)
+
+    def lock(self, entity_ids: Iterable[Any]) -> LockTask:
+        """Enter a critical section on `entity_ids`: `with (yield context.lock([a, b])):` (not in the Python SDK)."""
+        return entity_calls.lock(self, entity_ids)
+
+    @property
+    def _execution_id(self) -> str | None:
+        return self._runtime.execution_id
 
     # -- ending and status --
 

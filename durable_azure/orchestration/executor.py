@@ -56,6 +56,7 @@ from durable_azure.orchestration.actions import (
     history_event,
 )
 from durable_azure.orchestration.context import DurableOrchestrationContext
+from durable_azure.orchestration.entity_calls import release_all
 from durable_azure.orchestration.http import HttpSettings
 from durable_azure.orchestration.outcome import (
     ExecutionResult,
@@ -95,6 +96,7 @@ class OrchestrationExecutor:
         self._clock = datetime(1, 1, 1, tzinfo=UTC)
         self._is_replaying = False
         self._runtime: ExecutionRuntime | None = None
+        self._context: DurableOrchestrationContext | None = None
         self._generator: Generator[Any, Any, Any] | None = None
         self._waiting_on: Task[Any] | None = None
         self._outcome: Outcome | None = None
@@ -187,7 +189,8 @@ class OrchestrationExecutor:
             message = f"No orchestrator named '{event.name}' is registered (known: {known})"
             self._fail(OrchestratorNotFoundError(message))
             return
-        self._start(orchestrator, DurableOrchestrationContext(self._runtime))
+        self._context = DurableOrchestrationContext(self._runtime)
+        self._start(orchestrator, self._context)
 
     def _apply_execution_completed(self, event: ExecutionCompleted | ContinueAsNew) -> None:
         # History is the truth for a finished execution, whatever the code would do now.
@@ -350,6 +353,8 @@ class OrchestrationExecutor:
 
     def _close_episode(self, new_events: tuple[HistoryEvent, ...]) -> ExecutionResult:
         runtime = self._require_runtime()
+        if self._outcome is not None and not self._outcome.is_recorded and self._context is not None:
+            release_all(self._context)  # entity locks still held when the orchestration ends are released
         scheduled = runtime.take_new_actions()
         recorded: list[HistoryEvent] = [history_event(action, self._clock) for action in scheduled]
         recorded.append(OrchestratorCompleted(timestamp=self._clock))

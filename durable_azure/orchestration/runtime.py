@@ -66,6 +66,10 @@ class ExecutionRuntime(OrchestrationRuntime):
         return self._http_settings
 
     @property
+    def execution_id(self) -> str | None:
+        return self._started.orchestration_instance.execution_id
+
+    @property
     def instance_id(self) -> str:
         return self._started.orchestration_instance.instance_id
 
@@ -122,7 +126,7 @@ class ExecutionRuntime(OrchestrationRuntime):
             _, event = buffered.popleft()
             if not buffered:
                 del self._buffered[key]
-            _resolve(task, event.input)
+            _deliver(task, event.input)
         else:
             self._waiters.setdefault(key, []).append(task)
 
@@ -166,7 +170,7 @@ class ExecutionRuntime(OrchestrationRuntime):
             waiter = waiters.pop(0)
             if not waiters:
                 del self._waiters[key]
-            _resolve(waiter, event.input)
+            _deliver(waiter, event.input)
             return
         self._arrivals += 1
         self._buffered.setdefault(key, deque()).append((self._arrivals, event))
@@ -185,6 +189,15 @@ class ExecutionRuntime(OrchestrationRuntime):
         """Events nobody waited for, in arrival order (DTFx's carryover on continue-as-new)."""
         remaining = sorted(item for queue in self._buffered.values() for item in queue)
         return tuple(event for _, event in remaining)
+
+
+def _deliver(task: ExternalEventTask, payload_text: str | None) -> None:
+    """An event for a waiter: entity replies decode themselves (entity_calls.py), other events are JSON payloads."""
+    deliver = getattr(task, "deliver_payload", None)
+    if deliver is not None:
+        deliver(payload_text)
+    else:
+        _resolve(task, payload_text)
 
 
 def _resolve(task: CompletableTask[Any], payload_text: str | None) -> None:

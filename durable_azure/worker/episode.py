@@ -15,20 +15,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from durable_azure.azure_storage import TaskHub
+from durable_azure.azure_storage import MessageData, TaskHub
+from durable_azure.entities import DEFAULT_MAX_BATCH, EntityExecutor, is_entity_instance
 from durable_azure.errors import ConcurrencyConflictError
-from durable_azure.history import EventRaised, ExecutionStarted, HistoryEvent, OrchestrationStatus, OrchestratorStarted
+from durable_azure.history import (
+    EventRaised,
+    ExecutionStarted,
+    HistoryEvent,
+    OrchestrationInstance,
+    OrchestrationStatus,
+    OrchestratorStarted,
+)
 from durable_azure.orchestration import ExecutionResult, OrchestrationExecutor, OrchestrationState
 from durable_azure.orchestration.http import HttpSettings
 from durable_azure.worker.anchors import AnchorBook, AnchorPlan, unfinished_activities
 from durable_azure.worker.checkpoint import Checkpoint, execution_started, write_checkpoint
 from durable_azure.worker.continuation import MAX_CONTINUE_AS_NEW_PER_EPISODE, continue_in_next_episode, next_execution
 from durable_azure.worker.deliveries import Delivery, LocalDelivery, consume, hand_back
-from durable_azure.worker.instance_cache import CachedInstance, InstanceCache
+from durable_azure.worker.instance_cache import CachedInstance, Executor, InstanceCache
 from durable_azure.worker.outbound import OutboundMessage, outbound_for
 from durable_azure.worker.poison import fail_instance
 from durable_azure.worker.recent_events import RecentEvents
@@ -49,7 +58,7 @@ def utc_now() -> datetime:
 class _Loaded:
     events: list[HistoryEvent]
     etag: str | None
-    executor: OrchestrationExecutor | None
+    executor: Executor | None
     state: OrchestrationState  # derived from `events`; kept with the cache so episodes never rescan history
     visible_state: tuple[object, str | None] | None = None
     instance_written_at: datetime | None = None
@@ -71,7 +80,9 @@ class EpisodeRunner:
         instance_refresh: timedelta = DEFAULT_INSTANCE_REFRESH,
         on_storage_behind: Callable[[], None] | None = None,
         http_settings: HttpSettings | None = None,
+        max_entity_batch: int = DEFAULT_MAX_BATCH,
     ):
+        self._max_entity_batch = max_entity_batch  # host.json maxEntityOperationBatchSize
         self._http_settings = http_settings  # host.json httpSettings, handed to every executor (call_http)
         self._hub = hub
         self._registry = registry
@@ -89,6 +100,8 @@ class EpisodeRunner:
     async def run(self, instance_id: str, messages: list[Delivery]) -> None:
         """Process one batch of messages for one instance. Never runs concurrently for the same instance."""
         loaded, decision = await self._decide(instance_id, messages)
+        if decision.not_started and is_entity_instance(instance_id) and decision.start is None:
+            _auto_start_entity(instance_id, decision)
         if decision.not_started:
             await self._sort_not_started(instance_id, decision)
         decision.log_discards(instance_id)
@@ -188,10 +201,10 @@ class EpisodeRunner:
         new_events += [_event(message) for message in decision.all_accepted]
         if decision.start is not None:
             base: list[HistoryEvent] = []
-            executor = self._new_executor()
+            executor = self._new_executor(instance_id)
         else:
             base = loaded.events
-            executor = loaded.executor or self._new_executor()
+            executor = loaded.executor or self._new_executor(instance_id)
         result = executor.execute(base, new_events)
         # Extended in place, not copied: a copy would touch every past event each episode (O(history)).
         # Every failure below evicts the instance, so a list extended by an episode that did not commit is dropped.
@@ -229,19 +242,19 @@ class EpisodeRunner:
     def _continue_as_new(
         self,
         instance_id: str,
-        executor: OrchestrationExecutor,
+        executor: Executor,
         history: list[HistoryEvent],
         start_index: int,
         result: ExecutionResult,
         outbound: list[OutboundMessage],
         now: datetime,
-    ) -> tuple[OrchestrationExecutor, list[HistoryEvent], int, ExecutionResult]:
+    ) -> tuple[Executor, list[HistoryEvent], int, ExecutionResult]:
         """Run the executions that continue-as-new starts, up to a bound; `outbound` gets their messages."""
         for _ in range(MAX_CONTINUE_AS_NEW_PER_EPISODE):
             if result.status != OrchestrationStatus.ContinuedAsNew:
                 return executor, history, start_index, result
             start, carryover = next_execution(history, result, now)
-            executor = self._new_executor()
+            executor = self._new_executor(instance_id)
             result = executor.execute([], [OrchestratorStarted(timestamp=now), start, *carryover])
             history, start_index = list(result.new_history), 0
             outbound += outbound_for(self._hub, instance_id, history, result, now, episode=1)
@@ -278,13 +291,15 @@ class EpisodeRunner:
             and is_fresh,
         )
 
-    def _new_executor(self) -> OrchestrationExecutor:
+    def _new_executor(self, instance_id: str) -> Executor:
+        if is_entity_instance(instance_id):
+            return EntityExecutor(self._registry.entities, max_batch=self._max_entity_batch)
         return OrchestrationExecutor(self._registry.orchestrators, http_settings=self._http_settings)
 
     def _remember(
         self,
         instance_id: str,
-        executor: OrchestrationExecutor,
+        executor: Executor,
         history: list[HistoryEvent],
         state: OrchestrationState,
         etag: str,
@@ -330,6 +345,19 @@ class EpisodeRunner:
     async def abandon_batch(self, messages: list[Delivery]) -> None:
         """Hand a batch back after a failed episode: queued ones with backoff, in-process ones to their queue."""
         await hand_back(self._hub, messages)
+
+
+def _auto_start_entity(instance_id: str, decision: Triage) -> None:
+    """An entity has no start message: its first request starts it (DTFx `Entities.AutoStart`).
+
+    The ExecutionStarted is made here, named by the scheduler id with no input,
+    and handed to the episode in memory; the requests join it as accepted.
+    """
+    instance = OrchestrationInstance(instance_id=instance_id, execution_id=uuid.uuid4().hex)
+    start = ExecutionStarted(timestamp=utc_now(), orchestration_instance=instance, name=instance_id, version="")
+    decision.start = LocalDelivery.of(MessageData(event=start, instance=instance))
+    decision.accepted.extend(decision.not_started)
+    decision.not_started.clear()
 
 
 def _event(message: Delivery) -> HistoryEvent:

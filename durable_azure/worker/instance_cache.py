@@ -29,8 +29,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from durable_azure.entities import EntityExecutor
 from durable_azure.history import HistoryEvent
 from durable_azure.orchestration import OrchestrationExecutor, OrchestrationState
+
+Executor = OrchestrationExecutor | EntityExecutor
+"""What runs an instance's episodes: the replay engine, or the entity scheduler for `@name@key` instances."""
 
 INSTANCE_BYTES = 3_500
 """A cached instance beyond its history events (W8 traced 2.8-3.1 KB for an instance waiting on one event)."""
@@ -45,7 +49,7 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
 @dataclass(slots=True, kw_only=True)
 class CachedInstance:
-    executor: OrchestrationExecutor
+    executor: Executor
     execution_id: str
     state: OrchestrationState
     events: list[HistoryEvent] = field(default_factory=list)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from durable_azure.azure_storage import MessageData, TaskHub, TaskHubQueue
+from durable_azure.entities import delivery_time_of, is_entity_instance
 from durable_azure.history import (
     EventRaised,
     ExecutionStarted,
@@ -99,9 +100,12 @@ def _for_action(hub: TaskHub, action: object, context: EpisodeContext) -> Outbou
         child = start.orchestration_instance
         return OutboundMessage(hub.control_queue_for(child.instance_id), _message(start, child, context))
     if isinstance(action, SendEventAction):
-        target = OrchestrationInstance(instance_id=action.instance_id)
+        target = OrchestrationInstance(instance_id=action.instance_id, execution_id=action.execution_id)
         raised = EventRaised(timestamp=context.now, name=action.name, input=action.data)
-        return OutboundMessage(hub.control_queue_for(target.instance_id), _message(raised, target, context))
+        # An entity request named `op@<time>` is delivered at that time: the provider's queue visibility delay.
+        delivery = delivery_time_of(action.name) if is_entity_instance(action.instance_id) else None
+        delay = max(0.0, (delivery - context.now).total_seconds()) if delivery is not None else 0.0
+        return OutboundMessage(hub.control_queue_for(target.instance_id), _message(raised, target, context), delay)
     if isinstance(action, CompleteOrchestrationAction):
         return None  # recorded in history; the parent, if any, is told by `_to_parent`
     raise TypeError(f"unknown orchestration action {type(action).__name__}")

@@ -1,4 +1,4 @@
-"""What a worker can run: orchestrators and activities by name.
+"""What a worker can run: orchestrators, activities and entities by name.
 
 The Functions face (`functions/`) builds one of these from a `DFApp`; the worker
 only sees this, so it never imports anything above its layer.
@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from durable_azure.entities import EntityFunction
 from durable_azure.errors import ConfigurationError
 from durable_azure.orchestration.http import HTTP_ACTIVITY_NAME
 
@@ -32,9 +33,11 @@ class ActivityFunction:
 class Registry:
     orchestrators: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     activities: Mapping[str, ActivityFunction] = field(default_factory=dict)
+    entities: Mapping[str, EntityFunction] = field(default_factory=dict)
+    """Entity functions by lower-cased name: the extension looks entities up without case."""
 
     def __post_init__(self) -> None:
         # The extension reserves the built-in HTTP activity's name (case-insensitively) for call_http.
-        for name in (*self.orchestrators, *self.activities):
+        for name in (*self.orchestrators, *self.activities, *self.entities):
             if name.lower() == HTTP_ACTIVITY_NAME.lower():
                 raise ConfigurationError(f"function name '{name}' is reserved by Durable Functions for call_http")

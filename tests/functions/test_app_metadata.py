@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 
 import azure.functions as func
-import pytest
 
 import durable_azure as df
-from durable_azure.errors import ConfigurationError
 
 
 def function_json(app: func.FunctionApp) -> dict[str, dict]:
@@ -124,7 +122,16 @@ def test_decorated_functions_stay_callable_for_unit_tests() -> None:
     assert say_hello("Tokyo") == "Hello Tokyo!"
 
 
-def test_entity_trigger_is_refused_clearly() -> None:
+def test_entity_trigger_registers_the_sdks_binding_and_the_entity_by_lower_case_name() -> None:
     app = df.DFApp()
-    with pytest.raises(ConfigurationError, match="entity"):
-        app.entity_trigger(context_name="context")
+
+    @app.entity_trigger(context_name="context", entity_name="Counter")
+    def counter_function(context: df.DurableEntityContext) -> None:
+        context.set_state(1)
+
+    (function,) = app.get_functions()
+    assert json.loads(function.get_function_json())["bindings"] == [
+        {"direction": "IN", "type": "entityTrigger", "name": "context", "entityName": "Counter"}
+    ]
+    registered = app.build_registry().entities
+    assert list(registered) == ["counter"] and registered["counter"].__name__ == "counter_function"

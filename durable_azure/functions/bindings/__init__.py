@@ -39,7 +39,7 @@ class BindingHandler(Protocol):
         is to be written. No storage request is made until every output of the call has been checked."""
 
 
-BUILT_IN_TRIGGERS = ("httpTrigger", "orchestrationTrigger", "activityTrigger")
+BUILT_IN_TRIGGERS = ("httpTrigger", "orchestrationTrigger", "activityTrigger", "entityTrigger")
 """Served by the host's site and the worker; the other trigger types have a listener in `functions/triggers/`."""
 
 
@@ -85,8 +85,6 @@ def check_function(function_name: str, bindings: Sequence[Mapping[str, Any]]) ->
         )
     trigger = triggers[0]
     trigger_type = str(trigger.get("type"))
-    if trigger_type.lower() == "entitytrigger":
-        raise ConfigurationError(f"function {function_name!r}: entity functions are not supported by durable-azure yet")
     supported_triggers = trigger_types()
     if trigger_type.lower() not in {name.lower() for name in supported_triggers}:
         raise ConfigurationError(

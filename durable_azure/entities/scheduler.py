@@ -1,0 +1,257 @@
+"""`EntityExecutor`: one batch of an entity, (history, new events) -> actions, as the worker runs orchestrations.
+
+An entity is an instance `@name@key` whose "orchestrator" is this scheduler
+(EXT `TaskEntityShim`). Each episode: read the scheduler state from the
+generation's ExecutionStarted input, put the new requests in order (the
+sorter), run every runnable operation on the entity function in one batch,
+reply to callers, forward lock requests, and end with continue-as-new carrying
+the new state, so stored history is always one short generation. A generation
+with no requests to apply (the one continue-as-new starts) does nothing.
+
+Pure like the orchestration executor: no I/O, clock or randomness; time comes
+from OrchestratorStarted, request ids of signals sent from an entity are
+derived from the execution id.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from durable_azure.entities.entity_context import DurableEntityContext, EntitySignal
+from durable_azure.entities.entity_id import EntityId
+from durable_azure.entities.messages import (
+    CONTINUE_EVENT,
+    LOCK_GRANTED,
+    MIN_TIME,
+    OPERATION_EVENT,
+    RELEASE_EVENT,
+    ReleaseMessage,
+    RequestMessage,
+    ResponseMessage,
+    is_request_event,
+    scheduled_event_name,
+)
+from durable_azure.entities.scheduler_state import SchedulerState
+from durable_azure.history import (
+    ContinueAsNew,
+    EventRaised,
+    ExecutionStarted,
+    HistoryEvent,
+    OrchestrationStatus,
+    OrchestratorCompleted,
+    OrchestratorStarted,
+)
+from durable_azure.orchestration.actions import Action, CompleteOrchestrationAction, SendEventAction, history_event
+from durable_azure.orchestration.outcome import ExecutionResult
+
+DEFAULT_MAX_BATCH = 5000
+"""`maxEntityOperationBatchSize` outside the Consumption plan: operations per batch before yielding."""
+
+EARLY_TOLERANCE = timedelta(milliseconds=100)
+MAX_DELAY = timedelta(days=6)
+"""Longer delays are cut into hops of 3 days (the provider's queue visibility limit), as the extension does."""
+
+EntityFunction = Callable[[DurableEntityContext], Any]
+
+
+class EntityFunctionNotFoundError(Exception):
+    """No entity function of that name: every operation of the batch fails with this, the state is kept."""
+
+
+@dataclass(slots=True)
+class _Batch:
+    """What one episode decides: the state after it, and the messages it sends."""
+
+    state: SchedulerState
+    now: datetime
+    sends: list[SendEventAction] = field(default_factory=list)
+
+    def send(self, instance_id: str, name: str, data: str | None, execution_id: str | None = None) -> None:
+        self.sends.append(
+            SendEventAction(
+                id=len(self.sends), instance_id=instance_id, name=name, data=data, execution_id=execution_id
+            )
+        )
+
+
+class EntityExecutor:
+    """Runs the batches of one entity instance (same `execute` contract as `OrchestrationExecutor`)."""
+
+    def __init__(self, entities: Mapping[str, EntityFunction], *, max_batch: int = DEFAULT_MAX_BATCH) -> None:
+        self._entities = entities  # by lower-cased name
+        self._max_batch = max_batch
+
+    def execute(self, history: Sequence[HistoryEvent], new_events: Sequence[HistoryEvent]) -> ExecutionResult:
+        started = _execution_started(history, new_events)
+        now = next((e.timestamp for e in reversed(new_events) if isinstance(e, OrchestratorStarted)), started.timestamp)
+        incoming = [event for event in new_events if isinstance(event, EventRaised)]
+        state = SchedulerState.from_text(started.input)
+        if not incoming and not (state.queue and not state.suspended):
+            closing = (*new_events, OrchestratorCompleted(timestamp=now))
+            return ExecutionResult(
+                actions=(), new_history=closing, status=OrchestrationStatus.Running, custom_status=state.status_text()
+            )
+        batch = _Batch(state, now)
+        entity = EntityId.get_entity_id(started.orchestration_instance.instance_id)
+        scheduler_id = started.orchestration_instance.instance_id
+        execution_id = started.orchestration_instance.execution_id or ""
+        for event in incoming:
+            self._receive(batch, scheduler_id, event)
+        for message in state.sorter.release_expired(now):
+            _enqueue(state, message)
+        self._run_queue(batch, entity, scheduler_id, execution_id)
+        state.sorter.forget_idle(now)
+        new_input = state.to_text()
+        end = CompleteOrchestrationAction(status=OrchestrationStatus.ContinuedAsNew, new_input=new_input)
+        actions: tuple[Action, ...] = (*batch.sends, end)
+        new_history = (
+            *new_events,
+            *(history_event(send, now) for send in batch.sends),
+            OrchestratorCompleted(timestamp=now),
+            ContinueAsNew(timestamp=now, result=new_input),
+        )
+        return ExecutionResult(
+            actions=actions,
+            new_history=new_history,
+            status=OrchestrationStatus.ContinuedAsNew,
+            custom_status=state.status_text(),
+        )
+
+    # -- receiving --
+
+    def _receive(self, batch: _Batch, scheduler_id: str, event: EventRaised) -> None:
+        state = batch.state
+        if is_request_event(event.name):
+            try:
+                request = RequestMessage.from_text(event.input)
+            except ValueError:
+                return  # not a request we can read: nothing to apply, nobody to answer
+            if request.due is not None and request.due > batch.now + EARLY_TOLERANCE:
+                delivery = (
+                    min(request.due, batch.now + timedelta(days=3))
+                    if request.due - batch.now > MAX_DELAY
+                    else request.due
+                )
+                batch.send(scheduler_id, scheduled_event_name(delivery), request.to_text())
+                return
+            for message in state.sorter.receive(request, batch.now):
+                _enqueue(state, message)
+        elif event.name == RELEASE_EVENT:
+            try:
+                release = ReleaseMessage.from_text(event.input)
+            except ValueError:
+                return
+            if state.locked_by is not None and state.locked_by == release.parent:
+                state.locked_by = None
+        elif event.name == CONTINUE_EVENT:
+            state.suspended = False
+
+    # -- running --
+
+    def _run_queue(self, batch: _Batch, entity: EntityId, scheduler_id: str, execution_id: str) -> None:
+        state = batch.state
+        if state.suspended:
+            return
+        context = DurableEntityContext(entity.name, entity.key, state.exists, state.state)
+        function = self._entities.get(entity.name.lower())
+        done = 0
+        while state.queue:
+            index = _next_runnable(state)
+            if index is None:
+                break
+            if done >= self._max_batch:
+                state.suspended = True
+                batch.send(scheduler_id, CONTINUE_EVENT, None)
+                break
+            request = state.queue.pop(index)
+            if request.is_lock_request:
+                self._lock(batch, request)
+                continue
+            self._run_operation(batch, context, function, entity, scheduler_id, execution_id, request)
+            done += 1
+        state.exists, state.state = context._committed_state
+
+    def _run_operation(
+        self,
+        batch: _Batch,
+        context: DurableEntityContext,
+        function: EntityFunction | None,
+        entity: EntityId,
+        scheduler_id: str,
+        execution_id: str,
+        request: RequestMessage,
+    ) -> None:
+        context._begin(request.operation or "", request.input)
+        try:
+            if function is None:
+                raise EntityFunctionNotFoundError(f"The entity function '{entity.name}' is not registered in this app")
+            function(context)
+            result_text, signals = context._commit()
+            response = ResponseMessage(result_text)
+        except Exception as error:  # the operation fails alone: its caller sees it, the entity goes on
+            response = ResponseMessage(_json_string(str(error) or type(error).__name__), type(error).__name__)
+            signals = []
+        for signal in signals:
+            self._send_signal(batch, scheduler_id, execution_id, signal)
+        if not request.is_signal and request.parent is not None:
+            batch.send(request.parent, request.id, response.to_text(), request.parent_execution)
+
+    def _send_signal(self, batch: _Batch, scheduler_id: str, execution_id: str, signal: EntitySignal) -> None:
+        target = EntityId.get_scheduler_id(signal.target)
+        timestamp, predecessor = _stamp(batch.state, target, batch.now)
+        request = RequestMessage(
+            id=str(uuid.uuid5(uuid.NAMESPACE_OID, f"{scheduler_id}:{execution_id}:{len(batch.sends)}")),
+            operation=signal.operation,
+            is_signal=True,
+            input=signal.input,
+            parent=scheduler_id,
+            timestamp=timestamp,
+            predecessor=predecessor,
+        )
+        batch.send(target, OPERATION_EVENT, request.to_text())
+
+    def _lock(self, batch: _Batch, request: RequestMessage) -> None:
+        """This entity joins the caller's critical section; forward to the next entity or grant it."""
+        assert request.lockset is not None and request.parent is not None
+        batch.state.locked_by = request.parent
+        request.position += 1
+        if request.position < len(request.lockset):
+            next_entity = EntityId.get_scheduler_id(request.lockset[request.position])
+            batch.send(next_entity, OPERATION_EVENT, request.to_text())
+        else:
+            grant = ResponseMessage(LOCK_GRANTED)
+            batch.send(request.parent, request.id, grant.to_text(), request.parent_execution)
+
+
+def _next_runnable(state: SchedulerState) -> int | None:
+    """The queue position of the next request allowed to run: any while unlocked, else the owner's first."""
+    if state.locked_by is None:
+        return 0
+    return next((i for i, m in enumerate(state.queue) if m.parent == state.locked_by), None)
+
+
+def _enqueue(state: SchedulerState, message: RequestMessage) -> None:
+    state.queue.append(message)
+
+
+def _stamp(state: SchedulerState, destination: str, now: datetime) -> tuple[datetime, datetime]:
+    previous = state.sorter.last_sent.get(destination, MIN_TIME)
+    timestamp = max(now, previous + timedelta(microseconds=1))
+    state.sorter.last_sent[destination] = timestamp
+    return timestamp, previous
+
+
+def _json_string(text: str) -> str:
+    return json.dumps(text)
+
+
+def _execution_started(history: Sequence[HistoryEvent], new_events: Sequence[HistoryEvent]) -> ExecutionStarted:
+    for event in (*history, *new_events):
+        if isinstance(event, ExecutionStarted):
+            return event
+    raise ValueError("an entity batch needs its ExecutionStarted")
