@@ -32,13 +32,6 @@ LAYER_ORDER: dict[str, int] = {
     "azure_storage": 2,
     "worker": 3,
     "client": 4,
-    "history_view": 4,
-    "http_payloads": 4,
-    "client_binding": 4,
-    "instance_ids": 4,
-    "instance_start": 4,
-    "maintenance": 4,
-    "rewind": 4,
     "functions": 5,
     "models": 5,  # the SDK's module paths (azure.durable_functions.models.X), re-exporting lower layers
     "cli": 6,

@@ -8,8 +8,8 @@ rewind), `entity_client` (signal, read, list, clean entities) and `http_payloads
 from __future__ import annotations
 
 from durable_azure.client.entity_client import CleanEntityStorageResult, EntityMetadata, EntityPage
+from durable_azure.client.instance_ids import MAX_INSTANCE_ID_LENGTH, new_instance_id, validate_instance_id
 from durable_azure.client.orchestration_client import MAX_PAGE_SIZE, DurableOrchestrationClient
-from durable_azure.instance_ids import MAX_INSTANCE_ID_LENGTH, new_instance_id, validate_instance_id
 from durable_azure.status import (
     DurableOrchestrationStatus,
     InstanceStatusPage,

@@ -21,6 +21,7 @@ from typing import Any
 
 from durable_azure import serialization
 from durable_azure.azure_storage import MessageData, TaskHub
+from durable_azure.client.maintenance import purge_instance
 from durable_azure.entities import (
     MIN_TIME,
     OPERATION_EVENT,
@@ -37,7 +38,6 @@ from durable_azure.entities import (
     scheduled_event_name,
 )
 from durable_azure.history import EventRaised, OrchestrationInstance
-from durable_azure.maintenance import purge_instance
 
 MAX_SIGNAL_DELAY = timedelta(days=6)
 """A signal due later than this is delivered in hops of 3 days (the queue's visibility limit), as the extension does."""

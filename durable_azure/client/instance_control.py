@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from durable_azure import serialization
 from durable_azure.azure_storage import MessageData, TaskHub
+from durable_azure.client.http_payloads import ManagementLinks
+from durable_azure.client.instance_ids import validate_instance_id
+from durable_azure.client.maintenance import rewind_instance
 from durable_azure.client.values import json_text
 from durable_azure.errors import (
     ConfigurationError,
@@ -29,9 +32,6 @@ from durable_azure.history import (
     OrchestrationInstance,
     OrchestrationStatus,
 )
-from durable_azure.http_payloads import ManagementLinks
-from durable_azure.instance_ids import validate_instance_id
-from durable_azure.maintenance import rewind_instance
 
 if TYPE_CHECKING:
     from durable_azure.client.orchestration_client import DurableOrchestrationClient

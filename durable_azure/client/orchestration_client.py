@@ -19,18 +19,18 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
 
-from durable_azure import client_binding
 from durable_azure.azure_storage import StorageAccount, StorageConnection, TaskHub
+from durable_azure.client import binding as client_binding
 from durable_azure.client.entity_client import EntityClientMixin
+from durable_azure.client.history_view import history_json
+from durable_azure.client.http_payloads import HttpPayloadsMixin, ManagementLinks
 from durable_azure.client.instance_control import InstanceControlMixin, OtherHubs
+from durable_azure.client.instance_ids import new_instance_id, validate_instance_id
+from durable_azure.client.instance_start import is_active, start_instance
+from durable_azure.client.maintenance import purge_instance
 from durable_azure.client.values import json_text, status_from_record, status_name
 from durable_azure.errors import DurableAzureError, InstanceNotFoundError, InstanceRunningError, WaitTimeoutError
 from durable_azure.history import OrchestrationStatus
-from durable_azure.history_view import history_json
-from durable_azure.http_payloads import HttpPayloadsMixin, ManagementLinks
-from durable_azure.instance_ids import new_instance_id, validate_instance_id
-from durable_azure.instance_start import is_active, start_instance
-from durable_azure.maintenance import purge_instance
 from durable_azure.settings import DurableTaskSettings
 from durable_azure.status import (
     DurableOrchestrationStatus,
@@ -80,9 +80,9 @@ class DurableOrchestrationClient(InstanceControlMixin, EntityClientMixin, HttpPa
         task_hub = context
         if isinstance(task_hub, str):
             source = client_binding.resolve(task_hub)
-            task_hub, management, owns_account = source._hub, source.management, False
-            other_hubs = other_hubs or source._other_hubs
-            self._hub_ready = source._hub_ready
+            task_hub, management, owns_account = source.hub, source.management, False
+            other_hubs = other_hubs or source.other_hubs
+            self._hub_ready = source.hub_ready
         self._hub: TaskHub = task_hub
         self._owns_account = owns_account
         self._state = ClientState.OPEN
@@ -90,6 +90,10 @@ class DurableOrchestrationClient(InstanceControlMixin, EntityClientMixin, HttpPa
         self.function_invocation_id = function_invocation_id
         self._other_hubs = other_hubs
         self._refuse_finished = refuse_finished
+
+    def bound_hub(self) -> client_binding.BoundHub:
+        """This client's task hub and links, for a binding string (binding.py keeps no clients)."""
+        return client_binding.BoundHub(self._hub, self.management, self._other_hubs, self._hub_ready)
 
     def with_management(self, management: ManagementLinks | None) -> DurableOrchestrationClient:
         """A client on the same task hub and connections whose HTTP helpers use `management`.

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from durable_azure import serialization
+from durable_azure.client.instance_ids import new_instance_id, validate_instance_id
 from durable_azure.errors import FunctionInvocationError
-from durable_azure.instance_ids import new_instance_id, validate_instance_id
 
 FUNCTION_NAME, INPUT, INSTANCE_ID = "FunctionName", "Input", "InstanceId"
 _FIELDS = {field.lower(): field for field in (FUNCTION_NAME, INPUT, INSTANCE_ID)}

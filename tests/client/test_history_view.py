@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from durable_azure.client.history_view import history_json
 from durable_azure.history import (
     ExecutionCompleted,
     ExecutionStarted,
@@ -19,7 +20,6 @@ from durable_azure.history import (
     TimerCreated,
     TimerFired,
 )
-from durable_azure.history_view import history_json
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 

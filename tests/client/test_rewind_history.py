@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from durable_azure.client.rewind import rewind_history
 from durable_azure.history import (
     ExecutionCompleted,
     ExecutionStarted,
@@ -18,7 +19,6 @@ from durable_azure.history import (
     TaskFailed,
     TaskScheduled,
 )
-from durable_azure.rewind import rewind_history
 
 T = datetime(2024, 5, 1, tzinfo=UTC)
 

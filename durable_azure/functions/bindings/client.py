@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from durable_azure import client_binding
+from durable_azure.client import binding as client_binding
 from durable_azure.errors import FunctionInvocationError
 from durable_azure.functions.bindings import Write, register
 from durable_azure.functions.bindings.expressions import app_setting
@@ -39,7 +39,7 @@ class DurableClientBinding:
         urls = client.management
         assert isinstance(urls, ManagementUrls)  # the host gives every client it binds its management URLs
         fields = urls.client_binding_fields(connection_attribute=app_setting(binding.connection_name))
-        binding_id, binding_json = client_binding.register(client, fields)
+        binding_id, binding_json = client_binding.register(client.bound_hub(), fields)
         invocation.cleanups.append(lambda: client_binding.release(binding_id))
         return binding_json
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from durable_azure.azure_storage import LoadedHistory, MessageData, TaskHub
+from durable_azure.client.rewind import rewind_history
 from durable_azure.history import GenericEvent, HistoryEvent, OrchestrationInstance, OrchestrationStatus
-from durable_azure.rewind import rewind_history
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

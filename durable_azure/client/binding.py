@@ -14,27 +14,41 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
+from durable_azure.azure_storage import TaskHub
+from durable_azure.client.http_payloads import ManagementLinks
+from durable_azure.client.instance_control import OtherHubs
 from durable_azure.errors import ConfigurationError
-
-if TYPE_CHECKING:
-    from durable_azure.client import DurableOrchestrationClient
 
 BINDING_ID_FIELD = "durableAzureBindingId"
 
 
-_live_bindings: dict[str, DurableOrchestrationClient] = {}
+@dataclass(frozen=True, slots=True)
+class BoundHub:
+    """What a binding string names: the invocation's task hub, its management links and its way to other hubs.
+
+    Not a client: a client built from the string is a new object on these, so this module needs no client.
+    """
+
+    hub: TaskHub
+    management: ManagementLinks | None
+    other_hubs: OtherHubs | None
+    hub_ready: bool
 
 
-def register(client: DurableOrchestrationClient, fields: Mapping[str, Any]) -> tuple[str, str]:
-    """Make `client` reachable from a string; returns (binding id for `release`, the binding JSON).
+_live_bindings: dict[str, BoundHub] = {}
+
+
+def register(bound: BoundHub, fields: Mapping[str, Any]) -> tuple[str, str]:
+    """Make `bound` reachable from a string; returns (binding id for `release`, the binding JSON).
 
     `fields` are the extension-shaped ones (the host's `ManagementUrls.client_binding_fields`); the id is added.
     """
     binding_id = uuid.uuid4().hex
-    _live_bindings[binding_id] = client
-    document: dict[str, Any] = {"taskHubName": client.task_hub_name, **fields, BINDING_ID_FIELD: binding_id}
+    _live_bindings[binding_id] = bound
+    document: dict[str, Any] = {"taskHubName": bound.hub.hub_name, **fields, BINDING_ID_FIELD: binding_id}
     return binding_id, json.dumps(document)
 
 
@@ -42,8 +56,8 @@ def release(binding_id: str) -> None:
     _live_bindings.pop(binding_id, None)
 
 
-def resolve(binding_json: str) -> DurableOrchestrationClient:
-    """The live client a binding string names. Raises ConfigurationError for a string that names none."""
+def resolve(binding_json: str) -> BoundHub:
+    """The live task hub a binding string names. Raises ConfigurationError for a string that names none."""
     try:
         document = json.loads(binding_json)
         binding_id = document[BINDING_ID_FIELD]

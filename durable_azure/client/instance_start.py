@@ -15,9 +15,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from durable_azure.azure_storage import InstanceRecord, MessageData, TaskHub
+from durable_azure.client.instance_ids import new_instance_id
 from durable_azure.errors import ConcurrencyConflictError, InstanceAlreadyExistsError, StorageError
 from durable_azure.history import ExecutionStarted, OrchestrationInstance, OrchestrationStatus
-from durable_azure.instance_ids import new_instance_id
 
 
 def is_active(status: OrchestrationStatus) -> bool:
