@@ -71,6 +71,10 @@ class DurableTaskSettings:
     repair_interval: timedelta = timedelta(minutes=1)
     default_async_request_sleep_time_milliseconds: int = 30000
     """httpSettings.defaultAsyncRequestSleepTimeMilliseconds: call_http's wait between polls of a 202."""
+    max_entity_operation_batch_size: int = 5000
+    """`maxEntityOperationBatchSize`: entity operations per batch (the extension's default outside Consumption)."""
+    entity_message_reorder_window_in_minutes: int = 30
+    """`entityMessageReorderWindowInMinutes`: how long an entity remembers a sender to order and de-duplicate."""
     local_rpc_endpoint_enabled: bool = True
     """`localRpcEndpointEnabled`: null or absent means on (as for the extension's non-.NET apps), false off."""
 
@@ -154,6 +158,12 @@ _INTEGER_KEYS = (
     _IntegerKey(key="storageRetryMaxAttempts", field_name="storage_retry_max_attempts", maximum=50),
     _IntegerKey(
         key="maxConcurrentActivityFunctions", field_name="max_concurrent_activity_functions", is_provider_key=False
+    ),
+    _IntegerKey(key="maxEntityOperationBatchSize", field_name="max_entity_operation_batch_size", is_provider_key=False),
+    _IntegerKey(
+        key="entityMessageReorderWindowInMinutes",
+        field_name="entity_message_reorder_window_in_minutes",
+        is_provider_key=False,
     ),
     _IntegerKey(
         key="maxConcurrentOrchestratorFunctions",

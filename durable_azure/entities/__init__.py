@@ -21,7 +21,7 @@ from durable_azure.entities.messages import (
     delivery_time_of,
     scheduled_event_name,
 )
-from durable_azure.entities.scheduler import DEFAULT_MAX_BATCH, EntityExecutor, EntityFunction
+from durable_azure.entities.scheduler import DEFAULT_MAX_BATCH, EntityExecutor, EntityFunction, EntityOptions
 from durable_azure.entities.scheduler_state import REORDER_WINDOW, SchedulerState, stored_entity_state
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "EntityExecutor",
     "EntityFunction",
     "EntityId",
+    "EntityOptions",
     "EntityStateResponse",
     "OutgoingStamps",
     "ReleaseMessage",

@@ -15,6 +15,7 @@ derived from the execution id.
 
 from __future__ import annotations
 
+import inspect
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -36,7 +37,7 @@ from durable_azure.entities.messages import (
     is_request_event,
     scheduled_event_name,
 )
-from durable_azure.entities.scheduler_state import SchedulerState
+from durable_azure.entities.scheduler_state import REORDER_WINDOW, SchedulerState
 from durable_azure.history import (
     ContinueAsNew,
     EventRaised,
@@ -79,12 +80,20 @@ class _Batch:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class EntityOptions:
+    """host.json's entity settings: `maxEntityOperationBatchSize`, `entityMessageReorderWindowInMinutes`."""
+
+    max_batch: int = DEFAULT_MAX_BATCH
+    reorder_window: timedelta = REORDER_WINDOW
+
+
 class EntityExecutor:
     """Runs the batches of one entity instance (same `execute` contract as `OrchestrationExecutor`)."""
 
-    def __init__(self, entities: Mapping[str, EntityFunction], *, max_batch: int = DEFAULT_MAX_BATCH) -> None:
+    def __init__(self, entities: Mapping[str, EntityFunction], options: EntityOptions | None = None) -> None:
         self._entities = entities  # by lower-cased name
-        self._max_batch = max_batch
+        self._options = options or EntityOptions()
 
     def execute(self, history: Sequence[HistoryEvent], new_events: Sequence[HistoryEvent]) -> ExecutionResult:
         started = _execution_started(history, new_events)
@@ -102,10 +111,10 @@ class EntityExecutor:
         execution_id = started.orchestration_instance.execution_id or ""
         for event in incoming:
             self._receive(batch, scheduler_id, event)
-        for message in state.sorter.release_expired(now):
+        for message in state.sorter.release_expired(now, self._options.reorder_window):
             _enqueue(state, message)
         self._run_queue(batch, entity, scheduler_id, execution_id)
-        state.sorter.forget_idle(now)
+        state.sorter.forget_idle(now, self._options.reorder_window)
         new_input = state.to_text()
         end = CompleteOrchestrationAction(status=OrchestrationStatus.ContinuedAsNew, new_input=new_input)
         actions: tuple[Action, ...] = (*batch.sends, end)
@@ -139,7 +148,7 @@ class EntityExecutor:
                 )
                 batch.send(scheduler_id, scheduled_event_name(delivery), request.to_text())
                 return
-            for message in state.sorter.receive(request, batch.now):
+            for message in state.sorter.receive(request, batch.now, self._options.reorder_window):
                 _enqueue(state, message)
         elif event.name == RELEASE_EVENT:
             try:
@@ -164,7 +173,7 @@ class EntityExecutor:
             index = _next_runnable(state)
             if index is None:
                 break
-            if done >= self._max_batch:
+            if done >= self._options.max_batch:
                 state.suspended = True
                 batch.send(scheduler_id, CONTINUE_EVENT, None)
                 break
@@ -190,7 +199,12 @@ class EntityExecutor:
         try:
             if function is None:
                 raise EntityFunctionNotFoundError(f"The entity function '{entity.name}' is not registered in this app")
-            function(context)
+            returned = function(context)
+            if inspect.isawaitable(returned) or inspect.isgenerator(returned):
+                _close(returned)
+                raise TypeError(
+                    f"entity function '{entity.name}' returned {type(returned).__name__}: it must not await"
+                )
             result_text, signals = context._commit()
             response = ResponseMessage(result_text)
         except Exception as error:  # the operation fails alone: its caller sees it, the entity goes on
@@ -244,6 +258,12 @@ def _stamp(state: SchedulerState, destination: str, now: datetime) -> tuple[date
     timestamp = max(now, previous + timedelta(microseconds=1))
     state.sorter.last_sent[destination] = timestamp
     return timestamp, previous
+
+
+def _close(returned: object) -> None:
+    close = getattr(returned, "close", None)
+    if callable(close):
+        close()
 
 
 def _json_string(text: str) -> str:

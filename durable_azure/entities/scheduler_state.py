@@ -53,39 +53,41 @@ class MessageSorter:
     sender's previous request to this entity. It is delivered once everything
     before it was; a stamp at or below the last delivered one is a copy. Requests
     without a sender, forwarded lock requests and scheduled ones bypass the sorter,
-    as in the extension. `last_sent` is the sending side for signals this entity sends.
+    as in the extension; so do unstamped ones. `last_sent` is the sending side for signals this entity sends.
     """
 
     received: dict[str, _Sender] = field(default_factory=dict)
     last_sent: dict[str, datetime] = field(default_factory=dict)
 
-    def receive(self, message: RequestMessage, now: datetime) -> list[RequestMessage]:
+    def receive(
+        self, message: RequestMessage, now: datetime, window: timedelta = REORDER_WINDOW
+    ) -> list[RequestMessage]:
         """The requests now deliverable, in order (empty for a copy or one that must wait)."""
-        if message.parent is None or message.position > 0 or message.due is not None:
-            return [message]
+        if message.parent is None or message.position > 0 or message.due is not None or message.timestamp == MIN_TIME:
+            return [message]  # not sequenced by its sender: delivered as it comes
         sender = self.received.setdefault(message.parent, _Sender())
         if message.parent_execution:
             # A new execution of the sender starts its own sequence (predecessor MIN), still stamped later.
             sender.execution_id = message.parent_execution
         if message.timestamp <= sender.last or message.timestamp in sender.buffered:
             return []
-        if message.predecessor > sender.last and now - message.timestamp < REORDER_WINDOW:
+        if message.predecessor > sender.last and now - message.timestamp < window:
             sender.buffered[message.timestamp] = message
             return []
         return self._deliver_from(sender, message)
 
-    def release_expired(self, now: datetime) -> list[RequestMessage]:
+    def release_expired(self, now: datetime, window: timedelta = REORDER_WINDOW) -> list[RequestMessage]:
         """Buffered requests whose predecessor did not come within the reorder window: delivered anyway."""
         released: list[RequestMessage] = []
         for sender in self.received.values():
             for stamp in sorted(sender.buffered):
-                if now - stamp >= REORDER_WINDOW and stamp > sender.last:
+                if now - stamp >= window and stamp > sender.last:
                     released += self._deliver_from(sender, sender.buffered.pop(stamp))
         return released
 
-    def forget_idle(self, now: datetime) -> None:
+    def forget_idle(self, now: datetime, window: timedelta = REORDER_WINDOW) -> None:
         """Drop senders silent for longer than the reorder window, so the state does not grow with senders."""
-        horizon = now - REORDER_WINDOW
+        horizon = now - window
         for name in [n for n, s in self.received.items() if s.last < horizon and not s.buffered]:
             del self.received[name]
         for name in [n for n, stamp in self.last_sent.items() if stamp < horizon]:

@@ -240,7 +240,8 @@ def _check_allowed(context: DurableOrchestrationContext, entity: EntityId, *, is
     section = context._entity_state.section
     if section is None or section.is_released:
         return
-    if entity not in section.entities:
-        return
     if is_signal:
-        raise LockingRulesViolationError(f"cannot signal {entity} while holding its lock; call it instead")
+        if entity in section.entities:
+            raise LockingRulesViolationError(f"cannot signal {entity} while holding its lock; call it instead")
+    elif entity not in section.entities:
+        raise LockingRulesViolationError(f"inside a critical section only locked entities may be called, not {entity}")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from durable_azure.azure_storage import MessageData, TaskHub
-from durable_azure.entities import DEFAULT_MAX_BATCH, EntityExecutor, is_entity_instance
+from durable_azure.entities import EntityExecutor, EntityOptions, is_entity_instance
 from durable_azure.errors import ConcurrencyConflictError
 from durable_azure.history import (
     EventRaised,
@@ -80,9 +80,9 @@ class EpisodeRunner:
         instance_refresh: timedelta = DEFAULT_INSTANCE_REFRESH,
         on_storage_behind: Callable[[], None] | None = None,
         http_settings: HttpSettings | None = None,
-        max_entity_batch: int = DEFAULT_MAX_BATCH,
+        entity_options: EntityOptions | None = None,
     ):
-        self._max_entity_batch = max_entity_batch  # host.json maxEntityOperationBatchSize
+        self._entity_options = entity_options or EntityOptions()  # host.json's entity settings
         self._http_settings = http_settings  # host.json httpSettings, handed to every executor (call_http)
         self._hub = hub
         self._registry = registry
@@ -293,7 +293,7 @@ class EpisodeRunner:
 
     def _new_executor(self, instance_id: str) -> Executor:
         if is_entity_instance(instance_id):
-            return EntityExecutor(self._registry.entities, max_batch=self._max_entity_batch)
+            return EntityExecutor(self._registry.entities, self._entity_options)
         return OrchestrationExecutor(self._registry.orchestrators, http_settings=self._http_settings)
 
     def _remember(

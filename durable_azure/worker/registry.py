@@ -41,3 +41,10 @@ class Registry:
         for name in (*self.orchestrators, *self.activities, *self.entities):
             if name.lower() == HTTP_ACTIVITY_NAME.lower():
                 raise ConfigurationError(f"function name '{name}' is reserved by Durable Functions for call_http")
+        for name, function in self.entities.items():
+            # The scheduler runs a batch's operations in one go, as the SDK does: it cannot await one.
+            if inspect.iscoroutinefunction(function) or inspect.isgeneratorfunction(function):
+                raise ConfigurationError(
+                    f"entity function '{name}' must be a plain function (def, not async def or a generator): "
+                    "entity operations run synchronously, as in azure.durable_functions"
+                )

@@ -19,6 +19,7 @@ from types import TracebackType
 
 from durable_azure.azure_storage import TaskHub
 from durable_azure.azure_storage.presence import RunningActivity
+from durable_azure.entities import EntityOptions
 from durable_azure.errors import DurableAzureError, StorageError
 from durable_azure.orchestration.http import HttpSettings
 from durable_azure.settings import DurableTaskSettings
@@ -75,6 +76,10 @@ class Worker:
             on_storage_behind=self.repair.suspect_lost_writes,
             http_settings=HttpSettings(
                 timedelta(milliseconds=self.settings.default_async_request_sleep_time_milliseconds)
+            ),
+            entity_options=EntityOptions(
+                max_batch=self.settings.max_entity_operation_batch_size,
+                reorder_window=timedelta(minutes=self.settings.entity_message_reorder_window_in_minutes),
             ),
         )
         self._orchestrations = OrchestrationDispatcher(
