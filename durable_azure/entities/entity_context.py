@@ -54,12 +54,13 @@ def encode_operation_input(value: Any) -> str:
 class DurableEntityContext:
     """The context an entity function receives; one operation at a time."""
 
-    def __init__(self, name: str, key: str, exists: bool, state_text: str | None) -> None:
+    def __init__(self, name: str, key: str, exists: bool, state: str | None) -> None:
+        """`state` is the stored state's JSON text (the SDK's parameter names)."""
         self._name = name
         self._key = key
-        self._committed = (exists, state_text)
+        self._committed = (exists, state)
         self._exists = exists
-        self._state_text = state_text
+        self._state_text = state
         self._state: Any = _UNSET
         self._operation: str | None = None
         self._input_text: str | None = None
@@ -68,6 +69,17 @@ class DurableEntityContext:
         self._signals: list[EntitySignal] = []
 
     # -- the SDK's names --
+
+    @classmethod
+    def from_json(cls, json_str: str) -> tuple[DurableEntityContext, list[dict[str, Any]]]:
+        """A context and its batch from the extension's entity trigger JSON (`self`, `exists`, `state`, `batch`).
+
+        For unit tests of entity functions written against the SDK; the worker builds contexts itself.
+        """
+        value = json.loads(json_str)
+        identity = value["self"]
+        context = cls(identity["name"], identity["key"], bool(value.get("exists")), value.get("state"))
+        return context, list(value.get("batch") or [])
 
     @property
     def entity_name(self) -> str:

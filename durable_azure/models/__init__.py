@@ -7,8 +7,8 @@ also after its same-named module has been imported.
 
 `DurableHttpRequest`, `TokenSource` and `ManagedIdentityTokenSource` live with `call_http`
 (`durable_azure.orchestration.http`). The SDK's `DurableOrchestrationBindings` and `OrchestratorState` (its
-wire protocol with the .NET extension) and the entity classes have no counterpart here (README,
-compatibility table).
+wire protocol with the .NET extension) and the entity protocol's message classes (`models/entities/`) have no
+counterpart here (README, compatibility table). `EntityId` is at `models.utils.entity_utils`, as in the SDK.
 """
 
 from __future__ import annotations
@@ -17,22 +17,28 @@ import sys
 import types
 from typing import Any
 
+from durable_azure.models.DurableEntityContext import DurableEntityContext
 from durable_azure.models.DurableHttpRequest import DurableHttpRequest
 from durable_azure.models.DurableOrchestrationClient import DurableOrchestrationClient
 from durable_azure.models.DurableOrchestrationContext import DurableOrchestrationContext
 from durable_azure.models.DurableOrchestrationStatus import DurableOrchestrationStatus
+from durable_azure.models.EntityStateResponse import EntityStateResponse
 from durable_azure.models.FunctionContext import FunctionContext
 from durable_azure.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
 from durable_azure.models.PurgeHistoryResult import PurgeHistoryResult
 from durable_azure.models.RetryOptions import RetryOptions
 from durable_azure.models.Task import TaskBase
 from durable_azure.models.TokenSource import ManagedIdentityTokenSource, TokenSource
+from durable_azure.models.utils.entity_utils import EntityId
 
 __all__ = [
+    "DurableEntityContext",
     "DurableHttpRequest",
     "DurableOrchestrationClient",
     "DurableOrchestrationContext",
     "DurableOrchestrationStatus",
+    "EntityId",
+    "EntityStateResponse",
     "FunctionContext",
     "ManagedIdentityTokenSource",
     "OrchestrationRuntimeStatus",

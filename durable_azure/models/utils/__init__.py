@@ -1,0 +1,1 @@
+"""`azure.durable_functions.models.utils`'s path (apps import `EntityId` from `entity_utils`)."""
