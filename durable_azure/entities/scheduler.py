@@ -10,13 +10,15 @@ with no requests to apply (the one continue-as-new starts) does nothing.
 
 Pure like the orchestration executor: no I/O, clock or randomness; time comes
 from OrchestratorStarted, request ids of signals sent from an entity are
-derived from the execution id.
+derived from the execution id. It logs a failed operation (a batch never
+replays, so each line is written once).
 """
 
 from __future__ import annotations
 
 import inspect
 import json
+import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +51,8 @@ from durable_azure.history import (
 )
 from durable_azure.orchestration.actions import Action, CompleteOrchestrationAction, SendEventAction, history_event
 from durable_azure.orchestration.outcome import ExecutionResult
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BATCH = 5000
 """`maxEntityOperationBatchSize` outside the Consumption plan: operations per batch before yielding."""
@@ -210,6 +214,14 @@ class EntityExecutor:
         except Exception as error:  # the operation fails alone: its caller sees it, the entity goes on
             response = ResponseMessage(_json_string(str(error) or type(error).__name__), type(error).__name__)
             signals = []
+            logger.warning(
+                "entity.operation_failed entity=%s operation=%s signal=%s error=%s: %s",
+                scheduler_id,
+                request.operation,
+                request.is_signal,
+                type(error).__name__,
+                error,
+            )
         for signal in signals:
             self._send_signal(batch, scheduler_id, execution_id, signal)
         if not request.is_signal and request.parent is not None:
