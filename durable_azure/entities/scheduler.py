@@ -104,7 +104,7 @@ class EntityExecutor:
         now = next((e.timestamp for e in reversed(new_events) if isinstance(e, OrchestratorStarted)), started.timestamp)
         incoming = [event for event in new_events if isinstance(event, EventRaised)]
         state = SchedulerState.from_text(started.input)
-        if not incoming and not (state.queue and not state.suspended):
+        if not incoming:  # the generation continue-as-new starts: its queue waits for the next request or `continue`
             closing = (*new_events, OrchestratorCompleted(timestamp=now))
             return ExecutionResult(
                 actions=(), new_history=closing, status=OrchestrationStatus.Running, custom_status=state.status_text()
@@ -168,8 +168,7 @@ class EntityExecutor:
 
     def _run_queue(self, batch: _Batch, entity: EntityId, scheduler_id: str, execution_id: str) -> None:
         state = batch.state
-        if state.suspended:
-            return
+        state.suspended = False  # no batch waits for its `continue`: a lost one must not stall the entity
         context = DurableEntityContext(entity.name, entity.key, state.exists, state.state)
         function = self._entities.get(entity.name.lower())
         done = 0
@@ -177,8 +176,7 @@ class EntityExecutor:
             index = _next_runnable(state)
             if index is None:
                 break
-            if done >= self._options.max_batch:
-                state.suspended = True
+            if done >= self._options.max_batch:  # yield; the `continue` to self (or any request) goes on
                 batch.send(scheduler_id, CONTINUE_EVENT, None)
                 break
             request = state.queue.pop(index)

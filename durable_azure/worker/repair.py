@@ -43,6 +43,7 @@ from typing import Any
 
 from durable_azure.azure_storage import InstanceRecord, MessageData, TaskHub, TaskHubQueue
 from durable_azure.azure_storage.presence import RunningActivity
+from durable_azure.entities import is_entity_instance
 from durable_azure.history import (
     ExecutionStarted,
     HistoryEvent,
@@ -141,7 +142,8 @@ class StuckInstanceRepair:
         """Pending and Running rows not updated for `after`; while writes may have been lost, recent finished ones."""
         running = [OrchestrationStatus.Pending, OrchestrationStatus.Running]
         async for record in self._rows(statuses=running, last_updated_before=now - self._after):
-            yield record
+            if not is_entity_instance(record.instance_id):  # an idle entity is Running by design, waiting on nothing
+                yield record
         if self._loss_until is not None and now > self._loss_until:
             self._loss_since = self._loss_until = None
         if self._loss_since is not None:
