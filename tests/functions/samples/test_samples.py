@@ -93,3 +93,21 @@ async def test_eternal_orchestration_keeps_going_until_terminated(task_hub: Task
 
 async def _async(value: object) -> object:
     return value
+
+
+async def test_counter_entity_v1_app_signals_calls_and_reads_its_entity(task_hub: TaskHub) -> None:
+    async with running_app(APPS / "counter_entity", task_hub) as app:
+        missing = await app.call("ReadCounter", method="GET", route_params={"key": "visits"})
+        assert missing.status_code == 404
+        response = await app.call("HttpStart", route_params={"functionName": "CountTwice"})
+        instance_id = body_json(response)["id"]
+        status = await app.client.wait_for_completion(instance_id, timeout=WAIT_SECONDS)
+        assert status.runtime_status == OrchestrationRuntimeStatus.Completed
+        assert status.output == 7  # both signals were applied before the call, in the order they were sent
+        # The Instances row is written after the reply is sent (DTFx's commit order): read until it shows 7.
+        read = await eventually(
+            lambda: app.call("ReadCounter", method="GET", route_params={"key": "visits"}),
+            lambda response: response.status_code == 200 and body_json(response) == {"total": 7},
+            "the counter's row to show 7",
+        )
+        assert body_json(read) == {"total": 7}
