@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         ConfigurationError,
         CredentialError,
         DurableAzureError,
+        DurableFunctionsCompatibilityWarning,
         FunctionInvocationError,
         InstanceAlreadyExistsError,
         InstanceCompletedError,
@@ -55,6 +56,7 @@ __all__ = [
     "CredentialError",
     "DFApp",
     "DurableAzureError",
+    "DurableFunctionsCompatibilityWarning",
     "DurableHttpRequest",
     "DurableOrchestrationClient",
     "DurableOrchestrationContext",
@@ -100,7 +102,7 @@ _MODULE_OF: dict[str, str] = {
     "PurgeHistoryResult": "durable_azure.client",
     "DurableTaskSettings": "durable_azure.settings",
 }
-"""Where each public name lives; every other name in `__all__` is an error class from durable_azure.errors."""
+"""Where each public name lives; every other name in `__all__` is a class from durable_azure.errors."""
 
 
 def __getattr__(name: str) -> Any:

@@ -50,6 +50,7 @@ EXPECTED_PUBLIC_NAMES = {
     "FunctionInvocationError",
     "Orchestrator",
     "PurgeHistoryResult",
+    "DurableFunctionsCompatibilityWarning",
 }
 
 
