@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         ConfigurationError,
         CredentialError,
         DurableAzureError,
+        DurableFunctionsCompatibilityWarning,
         FunctionInvocationError,
         InstanceAlreadyExistsError,
         InstanceCompletedError,
@@ -58,6 +59,7 @@ __all__ = [
     "DFApp",
     "DurableAzureError",
     "DurableEntityContext",
+    "DurableFunctionsCompatibilityWarning",
     "DurableHttpRequest",
     "DurableOrchestrationClient",
     "DurableOrchestrationContext",
@@ -112,7 +114,7 @@ _MODULE_OF: dict[str, str] = {
     "EntityStateResponse": "durable_azure.entities",
     "EntityOperationFailedError": "durable_azure.orchestration.entity_calls",
 }
-"""Where each public name lives; every other name in `__all__` is an error class from durable_azure.errors."""
+"""Where each public name lives; every other name in `__all__` is a class from durable_azure.errors."""
 
 
 def __getattr__(name: str) -> Any:

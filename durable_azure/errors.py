@@ -24,6 +24,9 @@ This module imports nothing from the project, so any layer may import it.
     ├── FunctionInvocationError       a function's invocation failed (bad output binding value, ...)
     └── ConfigurationError            bad host.json, task hub name, settings or input
 
+`DurableFunctionsCompatibilityWarning` (a UserWarning, not an error) is the SDK's warning category, here
+so that apps filtering it by name keep working.
+
 Interrupts that user code must not swallow derive from `BaseException` (see
 `orchestration/`), as in temporal.
 """
@@ -150,4 +153,12 @@ class FunctionInvocationError(DurableAzureError):
 
     Raised for a bad output-binding value (e.g. an orchestration-client payload missing `FunctionName`) or a
     return value that is not an HTTP response; nothing the invocation asked for has been started.
+    """
+
+
+class DurableFunctionsCompatibilityWarning(UserWarning):
+    """azure.durable_functions' warning category for app set-ups its next major version drops.
+
+    The SDK warns with it about function.json (v1 model) apps; this host runs those apps and has no such
+    plan, so it never warns with it. It exists for `warnings.filterwarnings(..., category=...)` lines.
     """

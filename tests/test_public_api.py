@@ -55,6 +55,7 @@ EXPECTED_PUBLIC_NAMES = {
     "EntityId",
     "EntityStateResponse",
     "EntityOperationFailedError",
+    "DurableFunctionsCompatibilityWarning",
 }
 
 

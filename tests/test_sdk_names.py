@@ -100,6 +100,10 @@ SDK_CLASSES: dict[str, tuple[str, dict[str, Member]]] = {
             "continue_as_new": ("method", _method("input_")),
             "new_guid": ("method", _method()),
             "version": PROPERTY,
+            # Public instance attributes of the SDK's context (set in its __init__), properties here.
+            "decision_started_event": PROPERTY,
+            "open_tasks": PROPERTY,
+            "deferred_tasks": PROPERTY,
         },
     ),
     "DurableOrchestrationClient": (
@@ -169,6 +173,7 @@ SDK_CLASSES: dict[str, tuple[str, dict[str, Member]]] = {
             "suspend": ("async", _method("instance_id", "reason")),
             "restart": ("async", _method("instance_id", ("restart_with_new_instance_id", True))),
             "resume": ("async", _method("instance_id", "reason")),
+            "task_hub_name": PROPERTY,  # an instance attribute of the SDK's client, from the binding
         },
     ),
     "RetryOptions": (
@@ -236,6 +241,17 @@ SDK_CLASSES: dict[str, tuple[str, dict[str, Member]]] = {
         },
     ),
     "TokenSource": ("TokenSource", {"__init__": ("init", _method())}),
+    "TaskBase": (
+        "Task",
+        {
+            # Public instance attributes of the SDK's TaskBase (its __init__), properties here.
+            "id": PROPERTY,
+            "state": PROPERTY,
+            "is_played": PROPERTY,
+            "result": PROPERTY,
+            "is_completed": PROPERTY,
+        },
+    ),
     "ManagedIdentityTokenSource": (
         "TokenSource",
         {
@@ -321,8 +337,31 @@ MEMBER_CASES = [
 CLASS_CASES = [name for name in SDK_CLASSES if not _excluded(name, ALL_MEMBERS)]
 
 
+SDK_MODELS_ONLY = {"TaskBase"}
+"""Classes the SDK exports from `azure.durable_functions.models` only, not from the package's top level."""
+
+SDK_TOP_LEVEL_NAMES = {
+    "Orchestrator",
+    "Entity",
+    "EntityId",
+    "DurableOrchestrationClient",
+    "DurableEntityContext",
+    "DurableOrchestrationContext",
+    "DurableFunctionsCompatibilityWarning",
+    "ManagedIdentityTokenSource",
+    "OrchestrationRuntimeStatus",
+    "RetryOptions",
+    "DFApp",
+    "Blueprint",
+}
+"""azure.durable_functions.__all__ (1.7)."""
+
+_ENTITY_NAMES_ISSUE_13 = {"Entity", "EntityId", "DurableEntityContext"}
+
+
 def ours(class_name: str) -> type:
-    return getattr(durable_azure, class_name)  # type: ignore[no-any-return]
+    package = durable_azure.models if class_name in SDK_MODELS_ONLY else durable_azure
+    return getattr(package, class_name)  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize("class_name", CLASS_CASES)
@@ -334,6 +373,24 @@ def test_the_class_is_importable_from_the_package_and_its_sdk_module_path(class_
     assert getattr(models, class_name) is ours(class_name)  # also after its module was imported, as in the SDK
     assert class_name in models.__all__
     assert durable_azure.models is models
+
+
+@pytest.mark.parametrize("name", sorted(SDK_TOP_LEVEL_NAMES - _ENTITY_NAMES_ISSUE_13))
+def test_every_top_level_sdk_name_is_there(name: str) -> None:
+    assert name in durable_azure.__all__
+    assert getattr(durable_azure, name) is not None
+
+
+def test_the_compatibility_warning_is_a_user_warning_apps_can_filter() -> None:
+    import warnings
+
+    category = durable_azure.DurableFunctionsCompatibilityWarning
+    assert issubclass(category, UserWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.filterwarnings("ignore", category=category)
+        warnings.warn("v1 model", category, stacklevel=1)
+    assert caught == []
 
 
 @pytest.mark.parametrize(("class_name", "member", "spec"), MEMBER_CASES)

@@ -16,8 +16,9 @@ a wrong or missing key gets 401 before anything else is looked at. Errors map to
 
 The local RPC listener (rpc_listener.py) serves this same application on loopback, as the extension's
 LocalHttpListener serves its HttpApiHandler: `ManagementServices.for_rpc` needs no key, points check-status
-links at the public API rather than at the loopback port, and reads start inputs and event data in the
-official Python client's encoding (`management_payloads.unwrap_sdk_json`).
+links at the public API rather than at the loopback port, and reads start inputs and event data posted by
+the official Python client in its encoding (`management_payloads.unwrap_sdk_json`); other clients' bodies
+are read as plain JSON there too, as everywhere on the public API.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from durable_azure.functions.http_errors import (
 from durable_azure.functions.keys import KEY_HEADER, KEY_QUERY_PARAMETER, AuthLevel, HostKeys
 from durable_azure.functions.management_payloads import (
     QueryParameters,
+    is_official_sdk_request,
     parse_json_body,
     status_body,
     unwrap_sdk_json,
@@ -173,17 +175,14 @@ async def start(request: web.Request) -> web.Response:
             f"{', '.join(sorted(request.app[SERVICES].orchestrator_names)) or 'none'}."
         )
     query = QueryParameters(request.query)
-    if query.text("version") is not None:
-        raise BadRequestError(
-            "The 'version' parameter is not supported by this host: orchestration versions cannot be set when "
-            "starting an instance; start it without a version."
-        )
     timeout, polling_interval = query.seconds("timeout"), query.seconds("pollingInterval")
     client_input = parse_json_body(await request.read(), what="the orchestration input")
-    if request.app[SERVICES].unwraps_sdk_json:
+    if request.app[SERVICES].unwraps_sdk_json and is_official_sdk_request(request.headers):
         client_input = unwrap_sdk_json(client_input)
     client, urls = await _client(request)
-    instance_id = await client.start_new(name, request.match_info.get("instance_id"), client_input)
+    instance_id = await client.start_new(
+        name, request.match_info.get("instance_id"), client_input, version=query.text("version")
+    )
     if timeout is None or polling_interval is None:
         return check_status_response(request, urls, instance_id)
     status = await _wait_until_finished(client, instance_id, timeout, polling_interval)
@@ -288,7 +287,7 @@ async def raise_event(request: web.Request) -> web.Response:
             "send the header Content-Type: application/json"
         )
     data = parse_json_body(body, what=f"the data of event '{event_name}'")
-    if request.app[SERVICES].unwraps_sdk_json:
+    if request.app[SERVICES].unwraps_sdk_json and is_official_sdk_request(request.headers):
         data = unwrap_sdk_json(data)
     client, _ = await _client(request)
     await client.raise_event(instance_id, event_name, data)

@@ -103,15 +103,29 @@ def parse_json_body(body: bytes, *, what: str) -> Any:
         raise BadRequestError(f"Invalid JSON content in {what}: {detail}") from None
 
 
+def is_official_sdk_request(headers: Mapping[str, str]) -> bool:
+    """Whether a request to the RPC listener comes from azure.durable_functions' client.
+
+    That client posts through one aiohttp session with no headers of its own beyond correlation ones, so
+    its requests carry aiohttp's default User-Agent (`Python/3.11 aiohttp/3.9.5`). Other clients of the
+    loopback listener (curl, requests, httpx, a test) post plain JSON and are read as the public API reads
+    them. The only other aiohttp clients on the loopback port would be an app's own scripts, which have no
+    reason to call the extension's internal endpoint instead of the public one.
+    """
+    agent = headers.get("User-Agent", "")
+    return agent.startswith("Python/") and " aiohttp/" in agent
+
+
 def unwrap_sdk_json(value: Any) -> Any:
     """The value the official Python client meant, from the body it posted.
 
-    Its `start_new` and `raise_event` serialize the value to JSON text and post that text through aiohttp's
-    `json=`, so the body is a JSON string literal holding JSON (`"{\\"a\\": 1}"`). The extension stores that
-    string as it is and the SDK's orchestrator decodes it a second time; an orchestrator here decodes once,
-    so the listener decodes the second layer before storing: the instance's input (and the event's data)
-    is then the caller's value, stored as the extension stores a value posted as plain JSON. A string that
-    is not JSON text (or any other value: another client posting plain JSON) is taken as it is.
+    Its `start_new` (when there is an input) and `raise_event` (always, `None` included) serialize the
+    value to JSON text and post that text through aiohttp's `json=`, so the body is a JSON string literal
+    holding JSON (`"{\\"a\\": 1}"`, `"42"`, `"null"`); its other calls post no body. The extension stores
+    that string as it is and the SDK's orchestrator decodes it a second time; an orchestrator here decodes
+    once, so the listener decodes the second layer before storing: the instance's input (and the event's
+    data) is then the caller's value, stored as the extension stores a value posted as plain JSON. Call it
+    only for bodies `is_official_sdk_request` accepts. A string that is not JSON text is taken as it is.
     """
     if not isinstance(value, str):
         return value

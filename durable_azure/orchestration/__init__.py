@@ -19,6 +19,7 @@ from durable_azure.orchestration.actions import (
 )
 from durable_azure.orchestration.context import DurableOrchestrationContext, OrchestrationRuntime
 from durable_azure.orchestration.executor import ExecutionResult, OrchestrationExecutor
+from durable_azure.orchestration.outcome import failed_orchestrator_reason
 from durable_azure.orchestration.retry import RetryOptions
 from durable_azure.orchestration.state import OrchestrationState
 from durable_azure.orchestration.tasks import (
@@ -59,4 +60,5 @@ __all__ = [
     "TimerTask",
     "WhenAllTask",
     "WhenAnyTask",
+    "failed_orchestrator_reason",
 ]

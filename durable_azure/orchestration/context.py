@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from durable_azure import serialization
-from durable_azure.history import HistoryEvent
+from durable_azure.history import EventRaised, HistoryEvent, OrchestratorStarted
 from durable_azure.orchestration import entity_calls
 from durable_azure.orchestration.actions import (
     CreateSubOrchestrationAction,
@@ -94,6 +94,14 @@ class OrchestrationRuntime(ABC):
     def http_settings(self) -> HttpSettings:
         """call_http's host.json settings (the extension's defaults unless a runtime is given others)."""
         return HttpSettings()
+
+    def open_tasks(self) -> dict[int | str, Any]:
+        """Scheduled tasks without an outcome yet (id -> task; event name -> the tasks waiting on it)."""
+        return {}
+
+    def deferred_events(self) -> dict[str, list[EventRaised]]:
+        """External events received that no task waited for yet, by name."""
+        return {}
 
     @abstractmethod
     def next_task_id(self) -> int:
@@ -177,6 +185,21 @@ class DurableOrchestrationContext:
     def histories(self) -> list[HistoryEvent]:
         """The events replayed so far in this execution."""
         return list(self._runtime.histories)
+
+    @property
+    def decision_started_event(self) -> OrchestratorStarted | None:
+        """The SDK's attribute: the first OrchestratorStarted of this execution's history (our event type)."""
+        return next((event for event in self._runtime.histories if isinstance(event, OrchestratorStarted)), None)
+
+    @property
+    def open_tasks(self) -> dict[int | str, Any]:
+        """The SDK's attribute, as a snapshot: task id -> task still waiting; event name -> waiting tasks."""
+        return self._runtime.open_tasks()
+
+    @property
+    def deferred_tasks(self) -> dict[str, list[EventRaised]]:
+        """The SDK's attribute, as a snapshot: events raised before anything waited on them, by name."""
+        return self._runtime.deferred_events()
 
     @property
     def custom_status(self) -> Any:

@@ -346,7 +346,7 @@ class OrchestrationExecutor:
         outcome = self._outcome
         if outcome is not None and (outcome.is_recorded or outcome.status is OrchestrationStatus.Failed):
             return
-        self._outcome = failed_outcome(error)
+        self._outcome = failed_outcome(error, self._state.name or "")
         self._stop_generator()
         if isinstance(error, NonDeterminismError) and self._runtime is not None:
             self._runtime.drop_new_actions()  # history and code disagree: starting more work would compound it

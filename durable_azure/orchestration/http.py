@@ -122,14 +122,16 @@ class DurableHttpRequest:
         return self._token_source
 
     def to_json(self) -> dict[str, Any]:
-        """The SDK's form: method, uri, content, headers and tokenSource (null when absent)."""
-        return {
+        """The SDK's form: method, uri, content, headers, and tokenSource only when there is one."""
+        value: dict[str, Any] = {
             "method": self._method,
             "uri": self._uri,
             "content": self._content,
             "headers": self._headers,
-            "tokenSource": self._token_source.to_json() if self._token_source is not None else None,
         }
+        if self._token_source is not None:
+            value["tokenSource"] = self._token_source.to_json()
+        return value
 
     def to_extension_json(self, *, asynchronous_pattern_enabled: bool = True) -> dict[str, Any]:
         """The extension's DurableHttpRequest JSON, as it writes it into the HTTP activity's input."""

@@ -34,7 +34,8 @@ class ExecutionResult:
     OrchestratorCompleted, then ExecutionCompleted / ContinueAsNew if the
     execution ended in this episode, all stamped with the episode's time.
     `output` and `custom_status` are JSON text; for Failed, `output` is the JSON
-    string "ExceptionType: message" and `failure_details` holds the rest.
+    string "Orchestrator function 'name' failed: message" and `failure_details`
+    holds the rest (error type, message, traceback).
     """
 
     actions: tuple[Action, ...]
@@ -57,16 +58,26 @@ class Outcome:
     is_recorded: bool = False
 
 
-def failed_outcome(error: BaseException) -> Outcome:
-    """Failed, as Durable Functions reports it: output "Type: message", details with the traceback."""
+def failed_outcome(error: BaseException, orchestrator_name: str) -> Outcome:
+    """Failed, as Durable Functions reports it: output "Orchestrator function 'name' failed: message".
+
+    That is the extension's reason for a failed out-of-process orchestrator, with the message as the Python
+    SDK reports it (`str(error)`, or the error's type when that is empty). The type and the traceback are
+    in the failure details (ExecutionCompleted's FailureDetails).
+    """
     error_type = type(error).__name__
     details = FailureDetails(
         error_type=error_type,
         error_message=str(error),
         stack_trace="".join(traceback.format_exception(error)),
     )
-    output = serialization.dumps(f"{error_type}: {error}")
+    output = serialization.dumps(failed_orchestrator_reason(orchestrator_name, details))
     return Outcome(status=OrchestrationStatus.Failed, output=output, failure_details=details)
+
+
+def failed_orchestrator_reason(orchestrator_name: str, failure: FailureDetails) -> str:
+    """The extension's reason for a failed orchestrator: the instance's output and its parent's Reason."""
+    return f"Orchestrator function '{orchestrator_name}' failed: {failure.error_message or failure.error_type}"
 
 
 def completion_event(outcome: Outcome, timestamp: datetime) -> HistoryEvent:

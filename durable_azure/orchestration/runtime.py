@@ -52,7 +52,7 @@ class ExecutionRuntime(OrchestrationRuntime):
         # Waiters in a list (a name rarely has more than one), not a deque: an instance waiting on an event
         # is often cached for a long time, and an empty deque alone costs 600 bytes. Empty entries are removed.
         self._waiters: dict[str, list[ExternalEventTask]] = {}
-        self._buffered: dict[str, deque[tuple[int, EventRaised]]] = {}
+        self._buffered: dict[str, deque[tuple[int, EventRaised, bool]]] = {}  # (arrival, event, is_played)
         self._arrivals = 0
         self._continue_as_new_input: str | None = None
         self._will_continue_as_new = False
@@ -123,7 +123,7 @@ class ExecutionRuntime(OrchestrationRuntime):
         key = task.name.casefold()
         buffered = self._buffered.get(key)
         if buffered:
-            _, event = buffered.popleft()
+            _, event, task.is_played = buffered.popleft()
             if not buffered:
                 del self._buffered[key]
             _deliver(task, event.input)
@@ -155,11 +155,13 @@ class ExecutionRuntime(OrchestrationRuntime):
         """Resolve the open task `task_id`; unknown ids (duplicates, cancelled timers) are ignored."""
         task = self._open.pop(task_id, None)
         if task is not None and not task.is_completed:
+            task.is_played = self.replaying
             _resolve(task, result_text)
 
     def fail_task(self, task_id: int, exception: Exception) -> None:
         task = self._open.pop(task_id, None)
         if task is not None and not task.is_completed:
+            task.is_played = self.replaying
             task.fail(exception)
 
     def raise_event(self, event: EventRaised) -> None:
@@ -170,10 +172,11 @@ class ExecutionRuntime(OrchestrationRuntime):
             waiter = waiters.pop(0)
             if not waiters:
                 del self._waiters[key]
+            waiter.is_played = self.replaying
             _deliver(waiter, event.input)
             return
         self._arrivals += 1
-        self._buffered.setdefault(key, deque()).append((self._arrivals, event))
+        self._buffered.setdefault(key, deque()).append((self._arrivals, event, self.replaying))
 
     def take_new_actions(self) -> tuple[SchedulingAction, ...]:
         """Actions produced but not yet in history, in task-id order; they count as recorded from now on."""
@@ -187,8 +190,19 @@ class ExecutionRuntime(OrchestrationRuntime):
 
     def unconsumed_events(self) -> tuple[EventRaised, ...]:
         """Events nobody waited for, in arrival order (DTFx's carryover on continue-as-new)."""
-        remaining = sorted(item for queue in self._buffered.values() for item in queue)
+        remaining = sorted((item[:2] for queue in self._buffered.values() for item in queue), key=lambda item: item[0])
         return tuple(event for _, event in remaining)
+
+    def open_tasks(self) -> dict[int | str, Any]:
+        """Tasks waiting for their outcome: id -> task; for external events, name -> the waiting tasks."""
+        tasks: dict[int | str, Any] = {task_id: task for task_id, task in self._open.items() if not task.is_completed}
+        for waiters in self._waiters.values():
+            tasks[waiters[0].name] = list(waiters)
+        return tasks
+
+    def deferred_events(self) -> dict[str, list[EventRaised]]:
+        """Events raised that no task has waited for yet, by name, oldest first."""
+        return {queue[0][1].name: [event for _, event, _ in queue] for queue in self._buffered.values()}
 
 
 def _deliver(task: ExternalEventTask, payload_text: str | None) -> None:

@@ -32,9 +32,11 @@ ResultType = TypeVar("ResultType")
 
 
 class TaskState(Enum):
-    Running = "Running"
-    Succeeded = "Succeeded"
-    Failed = "Failed"
+    """A task's state, as azure.durable_functions' `models.Task.TaskState` names and numbers it."""
+
+    RUNNING = 0
+    SUCCEEDED = 1
+    FAILED = 2
 
 
 class TaskListener(Protocol):
@@ -42,26 +44,52 @@ class TaskListener(Protocol):
 
 
 class Task(Generic[ResultType]):
-    """Something an orchestrator can `yield`; the yield evaluates to `result` or raises `exception`."""
+    """Something an orchestrator can `yield`; the yield evaluates to `result` or raises `exception`.
+
+    `id` and `is_played` are the SDK's TaskBase attributes: the task id in history (the event name for an
+    external event, -1 for a task made of others), and whether the outcome came from replayed history.
+    """
 
     def __init__(self) -> None:
-        self._state = TaskState.Running
+        self._id: int | str = -1
+        self._is_played = False
+        self._state = TaskState.RUNNING
         self._result: Any = None
         self._exception: Exception | None = None
         self._listeners: list[TaskListener] = []
 
     @property
+    def id(self) -> int | str:
+        return self._id
+
+    @id.setter
+    def id(self, value: int | str) -> None:
+        self._id = value
+
+    @property
+    def is_played(self) -> bool:
+        return self._is_played
+
+    @is_played.setter
+    def is_played(self, value: bool) -> None:
+        self._is_played = value
+
+    @property
+    def state(self) -> TaskState:
+        return self._state
+
+    @property
     def is_completed(self) -> bool:
-        return self._state is not TaskState.Running
+        return self._state is not TaskState.RUNNING
 
     @property
     def is_faulted(self) -> bool:
-        return self._state is TaskState.Failed
+        return self._state is TaskState.FAILED
 
     @property
     def result(self) -> Any:
         """The value; for a failed task its exception, as azure.durable_functions' Task.result holds it."""
-        return self._exception if self._state is TaskState.Failed else self._result
+        return self._exception if self._state is TaskState.FAILED else self._result
 
     @property
     def exception(self) -> Exception | None:
@@ -71,10 +99,10 @@ class Task(Generic[ResultType]):
         self._listeners.append(listener)
 
     def _succeed(self, value: Any) -> None:
-        self._finish(TaskState.Succeeded, value, None)
+        self._finish(TaskState.SUCCEEDED, value, None)
 
     def _fault(self, exception: Exception) -> None:
-        self._finish(TaskState.Failed, None, exception)
+        self._finish(TaskState.FAILED, None, exception)
 
     def _finish(self, state: TaskState, value: Any, exception: Exception | None) -> None:
         if self.is_completed:
@@ -148,6 +176,7 @@ class TimerTask(CompletableTask[None]):
 class ExternalEventTask(CompletableTask[Any]):
     def __init__(self, *, name: str) -> None:
         super().__init__()
+        self.id = name
         self.name = name
 
 
@@ -187,6 +216,7 @@ class RetryableTask(CompletableTask[Any]):
     def on_child_completed(self, child: Task[Any]) -> None:
         if self.is_completed:
             return
+        self.is_played = child.is_played
         if isinstance(child, TimerTask):
             self._next_attempt()
         elif not child.is_faulted:
@@ -242,6 +272,7 @@ class WhenAllTask(CompositeTask[list[Any]]):
     def on_child_completed(self, child: Task[Any]) -> None:
         if self.is_completed:
             return
+        self.is_played = child.is_played
         if child.is_faulted:
             self._fault(child.exception or RuntimeError("task failed"))
             return
@@ -260,4 +291,5 @@ class WhenAnyTask(CompositeTask[Task[Any]]):
 
     def on_child_completed(self, child: Task[Any]) -> None:
         if not self.is_completed:
+            self.is_played = child.is_played
             self._succeed(child)

@@ -38,6 +38,7 @@ from durable_azure.azure_storage.presence import RunningActivity
 from durable_azure.errors import MessageGoneError, StorageError
 from durable_azure.history import FailureDetails, HistoryEvent, TaskCompleted, TaskFailed, TaskScheduled
 from durable_azure.worker.deliveries import backoff_delay
+from durable_azure.worker.failure_text import activity_failure
 from durable_azure.worker.http_activity import BUILT_IN_ACTIVITIES
 from durable_azure.worker.polling import BackoffPoller, receive_or_hand_back
 from durable_azure.worker.registry import ActivityFunction, Registry
@@ -347,9 +348,9 @@ class ActivityDispatcher:
             )
         except Exception as error:
             # The extension's wording (TaskActivityShim), which apps on the original parse out of str(e).
-            error_type, text = type(error).__name__, str(error)
-            reason = f"Activity function '{event.name}' failed: {error_type}: {text}"
-            return _failure(event, error_type, text, traceback.format_exc(), reason=reason)
+            error_type, text, stack_trace = type(error).__name__, str(error), traceback.format_exc()
+            reason, details = activity_failure(event.name, error_type, text, stack_trace)
+            return _failure(event, error_type, text, stack_trace, reason=reason, details=details)
 
     async def _call(self, activity: ActivityFunction, value: object) -> object:
         if activity.input_name:
@@ -370,12 +371,18 @@ class ActivityDispatcher:
 
 
 def _failure(
-    event: TaskScheduled, error_type: str, message: str, stack_trace: str | None = None, *, reason: str | None = None
+    event: TaskScheduled,
+    error_type: str,
+    message: str,
+    stack_trace: str | None = None,
+    *,
+    reason: str | None = None,
+    details: str | None = None,
 ) -> TaskFailed:
     return TaskFailed(
         timestamp=datetime.now(UTC),
         task_scheduled_id=event.event_id,
         reason=reason or f"{error_type}: {message}",
-        details=stack_trace,
+        details=details if details is not None else stack_trace,
         failure_details=FailureDetails(error_type=error_type, error_message=message, stack_trace=stack_trace),
     )

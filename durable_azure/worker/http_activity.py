@@ -40,13 +40,20 @@ REQUEST_TIMEOUT_SECONDS = 240.0
 DEFAULT_CONTENT_TYPE = "text/plain"
 _CONTENT_TYPE = "content-type"
 
-# Resources the extension turns into scopes itself (ManagedIdentityTokenSource): azure-identity wants a scope.
-_RESOURCE_SCOPES = {
-    "https://management.core.windows.net": "https://management.core.windows.net/.default",
-    "https://management.core.windows.net/": "https://management.core.windows.net/.default",
-    "https://graph.microsoft.com": "https://graph.microsoft.com/.default",
-    "https://graph.microsoft.com/": "https://graph.microsoft.com/.default",
-}
+_DEFAULT_SCOPE_SUFFIX = "/.default"
+
+
+def token_scope(resource: str) -> str:
+    """The azure-identity scope for a ManagedIdentityTokenSource resource: `resource + "/.default"`.
+
+    The extension hands the resource itself to Azure.Identity as the scope, whose managed identity (and
+    CLI) credentials send it as the resource. azure-identity for Python wants a scope and turns it back
+    into a resource by removing "/.default", so appending it to the resource unchanged (trailing slash
+    kept: `https://management.core.windows.net//.default`) asks the identity endpoint for exactly the
+    resource the app wrote, as the extension does, for any resource URI or app id URI. A resource that is
+    already a `.default` scope is used as it is.
+    """
+    return resource if resource.endswith(_DEFAULT_SCOPE_SUFFIX) else resource + _DEFAULT_SCOPE_SUFFIX
 
 
 class HttpRequestError(Exception):
@@ -91,7 +98,7 @@ async def _token(token_source: TokenSource, where: str) -> str:
         raise HttpRequestError(f"{where}: token source {type(token_source).__name__} is not supported")
     from azure.identity.aio import DefaultAzureCredential
 
-    scope = _RESOURCE_SCOPES.get(token_source.resource, token_source.resource)
+    scope = token_scope(token_source.resource)
     try:
         async with DefaultAzureCredential() as credential:
             token = await credential.get_token(scope)

@@ -36,6 +36,7 @@ from durable_azure.orchestration import (
     ScheduleTaskAction,
     SendEventAction,
 )
+from durable_azure.worker.failure_text import sub_orchestration_failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,22 +149,24 @@ def child_start(
 def parent_notification(
     *,
     task_id: int,
+    name: str,
     status: OrchestrationStatus,
     output: str | None,
     failure_details: FailureDetails | None,
     now: datetime,
 ) -> SubOrchestrationInstanceCompleted | SubOrchestrationInstanceFailed:
-    """What a finished sub-orchestration tells its parent: completed with its output, or failed with why."""
+    """What a finished sub-orchestration (orchestrator `name`) tells its parent: completed with its output,
+    or failed with why, in the extension's words (failure_text.py)."""
     if status == OrchestrationStatus.Completed:
         return SubOrchestrationInstanceCompleted(timestamp=now, task_scheduled_id=task_id, result=output)
-    reason = failure_details.error_message if failure_details else (output or status.name)
-    if failure_details is not None and failure_details.error_type:
-        reason = f"{failure_details.error_type}: {failure_details.error_message}"
+    reason, details = output or status.name, None
+    if failure_details is not None:
+        reason, details = sub_orchestration_failure(name, failure_details)
     return SubOrchestrationInstanceFailed(
         timestamp=now,
         task_scheduled_id=task_id,
         reason=reason,
-        details=failure_details.stack_trace if failure_details else None,
+        details=details,
         failure_details=failure_details,
     )
 
@@ -173,6 +176,7 @@ def _to_parent(hub: TaskHub, result: ExecutionResult, context: EpisodeContext) -
     assert parent is not None
     event = parent_notification(
         task_id=parent.task_schedule_id,
+        name=context.started.name,
         status=result.status,
         output=result.output,
         failure_details=result.failure_details,

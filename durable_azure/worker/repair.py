@@ -304,6 +304,7 @@ class StuckInstanceRepair:
         elif child.status.is_terminal and child.execution_id == start.orchestration_instance.execution_id:
             outcome = parent_notification(
                 task_id=event.event_id,
+                name=event.name,
                 status=child.status,
                 output=child.output,
                 failure_details=child.failure_details,

@@ -9,19 +9,21 @@ orchestrators are this project's own (`import durable_azure as df`), in the styl
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import azure.functions as func
 import pytest
 from azure.durable_functions import DurableOrchestrationClient, EntityId, OrchestrationRuntimeStatus
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
-from tests.functions.host_process import WAIT_SECONDS, WEBHOOK, HostProcess, eventually
+from tests.functions.host_process import WAIT_SECONDS, WEBHOOK, HostProcess, Reply, eventually
 
 FINISHED = {
     OrchestrationRuntimeStatus.Completed,
@@ -134,12 +136,18 @@ async def test_start_new_of_an_unknown_orchestrator_raises_the_hosts_message(bin
         await client.start_new("Nope")
 
 
-async def test_start_new_with_a_version_is_refused_rather_than_ignored(binding: str) -> None:
+async def test_start_new_with_a_version_gives_the_orchestrator_that_version(binding: str) -> None:
     client = DurableOrchestrationClient(binding)
-    instance_id = new_id("version")
-    with pytest.raises(Exception, match="'version' parameter is not supported"):
-        await client.start_new("Chain", instance_id, version="2.0")
-    assert not await client.get_status(instance_id)
+    versioned = await client.start_new("Versioned", new_id("version"), version="2.0 beta/1")
+    plain = await client.start_new("Versioned", new_id("no-version"))
+    assert (await finished(client, versioned)).output == {"version": "2.0 beta/1"}
+    assert (await finished(client, plain)).output == {"version": None}
+
+
+def test_the_public_api_takes_the_version_from_the_query(host: HostProcess, binding_fields: dict[str, Any]) -> None:
+    code = binding_fields["requiredQueryStringParameters"]
+    reply = host.request("POST", f"{WEBHOOK}/orchestrators/Versioned?version=3&timeout=30&pollingInterval=0.1&{code}")
+    assert reply.status == 200 and reply.json() == {"version": "3"}
 
 
 async def test_start_new_with_the_id_of_a_running_instance_raises(binding: str) -> None:
@@ -211,6 +219,45 @@ async def test_raise_event_delivers_the_value_passed(binding: str, event_data: A
     status = await finished(client, instance_id)
     assert status.output == {"approval": event_data, "type": type(event_data).__name__}
     assert status.custom_status == "approved"
+
+
+def post_json_text(url: str, body: str, user_agent: str | None = None) -> Reply:
+    """POST `body` as application/json with http.client: a client other than the official SDK's aiohttp."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=WAIT_SECONDS)
+    try:
+        headers = {"Content-Type": "application/json"}
+        if user_agent is not None:
+            headers["User-Agent"] = user_agent
+        connection.request("POST", f"{parts.path}?{parts.query}", body=body.encode(), headers=headers)
+        response = connection.getresponse()
+        return Reply(response.status, dict(response.getheaders()), response.read())
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("posted", ['"42"', '"{\\"a\\": 1}"', '"null"'], ids=["numeric", "json-text", "null-text"])
+async def test_other_clients_json_strings_stay_strings_on_both_endpoints(
+    host: HostProcess, binding: str, binding_fields: dict[str, Any], posted: str
+) -> None:
+    """Only the official client double-encodes; a JSON string from anyone else is that string."""
+    client = DurableOrchestrationClient(binding)
+    meant = json.loads(posted)
+    rpc, public = binding_fields["rpcBaseUrl"], f"{host.base_url}{WEBHOOK}/"
+    code = binding_fields["requiredQueryStringParameters"]
+    for base, query in [(rpc, ""), (public, code)]:
+        started = new_id("plain-start")
+        assert post_json_text(f"{base}orchestrators/Echo/{started}?{query}", posted).status == 202
+        assert (await finished(client, started)).output == {"input": meant, "type": "str"}
+        waiting = await client.start_new("Approval", new_id("plain-event"))
+        await waiting_for_approval(client, waiting)
+        assert post_json_text(f"{base}instances/{waiting}/raiseEvent/Approval?{query}", posted).status == 202
+        assert (await finished(client, waiting)).output == {"approval": meant, "type": "str"}
+    # An aiohttp-like client on the public API is still read as plain JSON: only the listener unwraps.
+    started = new_id("aiohttp-public")
+    agent = "Python/3.11 aiohttp/3.9.5"
+    assert post_json_text(f"{public}orchestrators/Echo/{started}?{code}", posted, agent).status == 202
+    assert (await finished(client, started)).output == {"input": meant, "type": "str"}
 
 
 async def test_raise_event_errors(binding: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from durable_azure.errors import ConfigurationError
-from durable_azure.functions.management_payloads import unwrap_sdk_json
+from durable_azure.functions.management_payloads import is_official_sdk_request, unwrap_sdk_json
 from durable_azure.functions.rpc_listener import FALLBACK_PORTS, bind_rpc_socket, rpc_base_url
 from durable_azure.functions.urls import ManagementUrls
 from durable_azure.settings import DurableTaskSettings
@@ -80,6 +80,22 @@ def test_binding_fields_with_key_and_endpoint() -> None:
 )
 def test_unwrap_sdk_json(posted: Any, meant: Any) -> None:
     assert unwrap_sdk_json(posted) == meant
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "official"),
+    [
+        ("Python/3.11 aiohttp/3.9.5", True),  # what azure.durable_functions' aiohttp session sends
+        ("Python/3.12 aiohttp/3.14.5", True),
+        ("curl/8.5.0", False),
+        ("python-requests/2.32.3", False),
+        ("python-httpx/0.28.1", False),
+        (None, False),
+    ],
+)
+def test_only_the_official_clients_requests_count_as_sdk_encoded(user_agent: str | None, official: bool) -> None:
+    headers = {"Content-Type": "application/json"} | ({"User-Agent": user_agent} if user_agent else {})
+    assert is_official_sdk_request(headers) is official
 
 
 @pytest.mark.parametrize(

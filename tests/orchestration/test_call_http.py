@@ -255,6 +255,15 @@ def test_request_and_token_source_serialize_as_the_sdk_does() -> None:
     assert ManagedIdentityTokenSource(ARM).to_json() == SdkTokenSource(ARM).to_json()
 
 
+def test_a_request_without_token_source_leaves_the_key_out_as_the_sdk_does() -> None:
+    from azure.durable_functions.models.DurableHttpRequest import DurableHttpRequest as SdkRequest
+
+    ours = DurableHttpRequest("POST", "https://x.example/", None, None).to_json()
+    assert ours == SdkRequest("POST", "https://x.example/", None, None).to_json()
+    assert "tokenSource" not in ours
+    assert ours == {"method": "POST", "uri": "https://x.example/", "content": None, "headers": None}
+
+
 def test_the_request_reads_back_from_the_activity_input() -> None:
     request = DurableHttpRequest("PUT", "https://x.example/a?b=c", "{}", {"H": "v"}, ManagedIdentityTokenSource(ARM))
     again = DurableHttpRequest.from_activity_input(json.loads(request.activity_input()))

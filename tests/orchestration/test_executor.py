@@ -256,7 +256,10 @@ def test_uncaught_activity_failure_fails_the_instance_with_details():
     result = execute(history, [orchestrator_started(1), task_failed(0, "flaked")])
     assert result.status is OrchestrationStatus.Failed
     assert result.is_done
-    assert serialization.loads(result.output).startswith("TaskFailedError: ValueError: flaked")
+    # The extension's words for a failed orchestrator, then str(e) of what escaped it, as the SDK reports it.
+    assert serialization.loads(result.output).startswith(
+        "Orchestrator function 'lets_failure_escape' failed: ValueError: flaked \n "
+    )
     assert result.failure_details.error_type == "TaskFailedError"
     assert "flaked" in result.failure_details.error_message
     assert "lets_failure_escape" in result.failure_details.stack_trace
@@ -269,8 +272,9 @@ def test_uncaught_activity_failure_fails_the_instance_with_details():
 def test_orchestrator_raising_before_any_yield_fails_with_type_and_message():
     result = execute([], start("raises_at_once"))
     assert result.status is OrchestrationStatus.Failed
-    assert json.loads(result.output) == "KeyError: 'missing thing'"
+    assert json.loads(result.output) == "Orchestrator function 'raises_at_once' failed: 'missing thing'"
     assert result.failure_details.error_type == "KeyError"
+    assert result.failure_details.error_message == "'missing thing'"
     assert result.actions[-1].status is OrchestrationStatus.Failed
 
 

@@ -107,8 +107,12 @@ def execute(history, new_events):
 
 
 def failure_text(result) -> str:
+    """ "Type: message" of the failure; the output is the extension's "Orchestrator function 'x' failed: message"."""
     assert result.status is OrchestrationStatus.Failed
-    return serialization.loads(result.output)
+    details = result.failure_details
+    output = serialization.loads(result.output)
+    assert output.startswith("Orchestrator function '") and output.endswith(f"' failed: {details.error_message}")
+    return f"{details.error_type}: {details.error_message}"
 
 
 # -- non-determinism --

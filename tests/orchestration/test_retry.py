@@ -173,4 +173,4 @@ def test_sub_orchestration_retry_uses_a_new_child_id_per_attempt_and_fails_at_th
     history += list(again.new_history)
     final = executor.execute(history, [orchestrator_started(3), sub_orchestration_failed(2, "still broken")])
     assert final.status is OrchestrationStatus.Failed
-    assert serialization.loads(final.output) == "TaskFailedError: still broken \n trace"
+    assert serialization.loads(final.output) == "Orchestrator function 'retried_child' failed: still broken \n trace"

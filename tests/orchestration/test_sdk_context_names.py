@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import timedelta
 from typing import Any
 
 from durable_azure import serialization
@@ -13,6 +14,7 @@ from durable_azure.models.FunctionContext import FunctionContext
 from durable_azure.orchestration import CreateSubOrchestrationAction, OrchestrationExecutor
 from tests.orchestration.builders import (
     at,
+    event_raised,
     execution_started,
     orchestrator_completed,
     orchestrator_started,
@@ -99,3 +101,58 @@ def test_call_sub_orchestrator_records_the_version_positionally_as_the_sdk_order
     assert result.actions == (
         CreateSubOrchestrationAction(id=0, name="child", instance_id="kid", input=None, version="3.0"),
     )
+
+
+def introspection(context: Any) -> Any:
+    """Reads the SDK's task and context attributes at each step; the custom status shows the latest reading."""
+    activity = context.call_activity("A")
+    timer = context.create_timer(context.current_utc_datetime + timedelta(hours=1))
+    approval = context.wait_for_external_event("Approval")
+    scheduled = {
+        "ids": [activity.id, timer.id, approval.id],
+        "states": [task.state.name for task in (activity, timer, approval)],
+        "open": sorted(str(key) for key in context.open_tasks),
+    }
+    yield activity
+    context.set_custom_status(
+        {
+            "played": activity.is_played,
+            "state": activity.state.name,
+            "open": sorted(str(key) for key in context.open_tasks),
+            "waiting": [task.name for task in context.open_tasks["Approval"]],
+            "deferred": {name: [event.input for event in events] for name, events in context.deferred_tasks.items()},
+            "decision": context.decision_started_event.timestamp.isoformat(),
+            "now": context.current_utc_datetime.isoformat(),
+        }
+    )
+    yield approval
+    return {"scheduled": scheduled, "played": [activity.is_played, approval.is_played], "open": len(context.open_tasks)}
+
+
+def test_tasks_and_context_expose_the_sdks_task_attributes() -> None:
+    first = run("introspection", [], start("introspection"))
+    second = run(
+        "introspection",
+        list(first.new_history),
+        [orchestrator_started(1), event_raised("Early", 5, seconds=1), task_completed(0, "a", seconds=1)],
+    )
+    assert json.loads(second.custom_status or "null") == {
+        "played": False,  # its outcome arrived in this episode
+        "state": "SUCCEEDED",
+        "open": ["1", "Approval"],  # the timer by id, the event by name
+        "waiting": ["Approval"],
+        "deferred": {"Early": ["5"]},  # raised before anything waited on it
+        "decision": at(0).isoformat(),  # the first OrchestratorStarted, as the SDK's attribute
+        "now": at(1).isoformat(),
+    }
+    third = run(
+        "introspection",
+        [*first.new_history, *second.new_history],
+        [orchestrator_started(2), event_raised("Approval", True, seconds=2)],
+    )
+    assert third.status is OrchestrationStatus.Completed, third.output
+    assert serialization.loads(third.output) == {
+        "scheduled": {"ids": [0, 1, "Approval"], "states": ["RUNNING"] * 3, "open": ["0", "1", "Approval"]},
+        "played": [True, False],  # the activity's outcome was replayed this time; the approval is new
+        "open": 1,  # the timer
+    }

@@ -120,6 +120,20 @@ def fails_uncaught(context):
     yield context.call_activity("fail", "kaboom")
 
 
+def catches_child_failure(context):
+    """Reads a failed child as SDK apps read one: the text, and the child's own activity failure in it."""
+    try:
+        yield context.call_sub_orchestrator("fails_uncaught")
+    except Exception as error:
+        message, _, stack = error.details.partition(", StackTrace: ")
+        return {
+            "text_is_reason_then_details": str(error) == f"{error.reason} \n {error.details}",
+            "reason": error.reason.split(" \n ")[0],
+            "message": message.split(" \n ")[0],
+            "stack": stack.splitlines()[0],
+        }
+
+
 def large_payload(context):
     return (yield context.call_activity("echo_length", context.get_input()))
 
@@ -172,6 +186,7 @@ def registry() -> Registry:
         countdown,
         catches_failure,
         fails_uncaught,
+        catches_child_failure,
         large_payload,
         two_approvals,
         slow_once,

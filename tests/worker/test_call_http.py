@@ -140,7 +140,8 @@ def catching(context):
 
 
 def with_identity(context):
-    response = yield context.call_http("GET", context.get_input(), token_source=df.ManagedIdentityTokenSource(ARM))
+    uri, resource = context.get_input()
+    response = yield context.call_http("GET", uri, token_source=df.ManagedIdentityTokenSource(resource))
     return json.loads(response.content)
 
 
@@ -250,11 +251,43 @@ def identity_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[TokenEndpoint
 async def test_a_managed_identity_token_is_sent_and_never_stored(
     task_hub: TaskHub, api: Api, identity_endpoint: TokenEndpoint
 ) -> None:
-    echo, history = await run(task_hub, "with_identity", f"{api.base}/echo")
+    echo, history = await run(task_hub, "with_identity", [f"{api.base}/echo", ARM])
     assert echo["authorization"] is True
     scheme, _, token = api.requests[0]["authorization"].partition(" ")
     assert scheme == "Bearer" and token.count(".") == 2
-    assert [request.resource for request in identity_endpoint.requests] == ["https://management.core.windows.net"]
+    # The resource exactly as written, trailing slash included, as the extension asks for it.
+    assert [request.resource for request in identity_endpoint.requests] == [ARM]
     stored = " ".join(repr(event) for event in history)
     assert token not in stored
     assert "AzureManagedIdentity" in stored  # the token source is recorded by what it is
+
+
+@pytest.mark.parametrize(
+    ("resource", "asked_for"),
+    [
+        ("https://vault.azure.net", "https://vault.azure.net"),
+        ("https://storage.azure.com/", "https://storage.azure.com/"),
+        ("api://11111111-2222-3333-4444-555555555555", "api://11111111-2222-3333-4444-555555555555"),
+        ("https://graph.microsoft.com/.default", "https://graph.microsoft.com"),
+    ],
+)
+async def test_any_resource_gets_a_token_for_that_resource(
+    task_hub: TaskHub, api: Api, identity_endpoint: TokenEndpoint, resource: str, asked_for: str
+) -> None:
+    echo, _ = await run(task_hub, "with_identity", [f"{api.base}/echo", resource])
+    assert echo["authorization"] is True
+    assert [request.resource for request in identity_endpoint.requests] == [asked_for]
+
+
+@pytest.mark.parametrize(
+    ("resource", "scope"),
+    [
+        ("https://management.core.windows.net/", "https://management.core.windows.net//.default"),
+        ("https://management.azure.com", "https://management.azure.com/.default"),
+        ("https://database.windows.net/", "https://database.windows.net//.default"),
+        ("api://my-api", "api://my-api/.default"),
+        ("https://graph.microsoft.com/.default", "https://graph.microsoft.com/.default"),
+    ],
+)
+def test_token_scope_is_the_resource_with_default_appended_once(resource: str, scope: str) -> None:
+    assert http_activity.token_scope(resource) == scope

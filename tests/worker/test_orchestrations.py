@@ -88,14 +88,35 @@ async def test_an_activity_failure_can_be_caught_by_the_orchestrator(running: Ru
     status = await run_to_end(running, "catches_failure")
     assert status.runtime_status == Completed
     assert "boom" in status.output and status.output.startswith("caught:")
-    # str(e) as apps on the original read it: the extension's reason, then the details (here the traceback)
-    assert status.output.startswith("caught: Activity function 'fail' failed: ValueError: boom \n Traceback")
+    # str(e) as apps on the original read it: the extension's reason, then the details, the failure as the
+    # extension serializes it (one line of JSON), which apps parse for its Message.
+    assert status.output.startswith("caught: Activity function 'fail' failed: ValueError: boom \n {")
+    details = json.loads(status.output.split("\n")[1])
+    assert details["Message"] == "ValueError: boom"
+    assert details["Message"].split(":", 1)[1].lstrip() == "boom"  # the idiom of the extension's issue #2990
+    assert details["StackTraceString"].startswith("Traceback") and "ValueError: boom" in details["StackTraceString"]
+
+
+async def test_a_sub_orchestration_failure_reads_as_on_the_extension(running: Running) -> None:
+    status = await run_to_end(running, "catches_child_failure")
+    assert status.runtime_status == Completed
+    # The child's failure text (its own uncaught activity failure, reason and details) after the extension's
+    # prefix; the details in the extension's "Message: ..., StackTrace: ..." form.
+    assert status.output == {
+        "text_is_reason_then_details": True,
+        "reason": "Orchestrator function 'fails_uncaught' failed: Activity function 'fail' failed: ValueError: kaboom",
+        "message": "Message: Activity function 'fail' failed: ValueError: kaboom",
+        "stack": "Traceback (most recent call last):",
+    }
 
 
 async def test_an_uncaught_activity_failure_fails_the_instance_with_the_error(running: Running) -> None:
     status = await run_to_end(running, "fails_uncaught")
     assert status.runtime_status == Failed
-    assert "kaboom" in json.dumps(status.output)
+    # The extension's words, then str() of what escaped the orchestrator: here the activity's failure text.
+    assert status.output.startswith(
+        "Orchestrator function 'fails_uncaught' failed: Activity function 'fail' failed: ValueError: kaboom \n {"
+    )
 
 
 async def test_an_unregistered_orchestrator_fails_with_a_message_naming_it(running: Running) -> None:
