@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -21,10 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from durable_azure import serialization
+from durable_azure.cli_entities import ENTITY_COMMANDS, add_entity_commands
+from durable_azure.cli_support import PROGRAM, parse_json_option, print_json, utc_datetime, with_client
 from durable_azure.errors import ConfigurationError, DurableAzureError
 
-PROGRAM = "durable-azure"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -61,14 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
     wait.add_argument("--id", required=True, help="instance id")
     wait.add_argument("--timeout", type=float, default=60.0, help="seconds to wait (default: 60)")
     _add_management_commands(commands, app_options)
+    add_entity_commands(commands, app_options)
     return parser
 
 
 def _add_management_commands(commands: Any, app_options: argparse.ArgumentParser) -> None:
     """The instance-management subcommands of `func durable`, same names and options."""
     filters = argparse.ArgumentParser(add_help=False)
-    filters.add_argument("--created-after", type=_utc_datetime, help="ISO date/time (UTC unless it says otherwise)")
-    filters.add_argument("--created-before", type=_utc_datetime, help="ISO date/time (UTC unless it says otherwise)")
+    filters.add_argument("--created-after", type=utc_datetime, help="ISO date/time (UTC unless it says otherwise)")
+    filters.add_argument("--created-before", type=utc_datetime, help="ISO date/time (UTC unless it says otherwise)")
     filters.add_argument(
         "--runtime-status", type=_runtime_statuses, help="comma-separated, e.g. Completed,Failed (default: any)"
     )
@@ -160,7 +160,7 @@ def _keys(arguments: argparse.Namespace) -> int:
         loaded = asyncio.run(load_app_keys(environment.connection, environment.app_dir, environment.settings))
     document = keys_document(loaded)
     if arguments.key is None:
-        _print_json(document)
+        print_json(document)
         return 0
     named = {"master": document["masterKey"], **document["functionKeys"], **document["systemKeys"]}
     if arguments.key not in named:
@@ -170,14 +170,14 @@ def _keys(arguments: argparse.Namespace) -> int:
 
 
 def _start_new(arguments: argparse.Namespace) -> int:
-    client_input = _parse_input(arguments.input)
+    client_input = parse_json_option(arguments.input)
 
     async def start(client: Any) -> int:
         instance_id = await client.start_new(arguments.function_name, arguments.id, client_input)
-        _print_json({"id": instance_id, "name": arguments.function_name})
+        print_json({"id": instance_id, "name": arguments.function_name})
         return 0
 
-    return _with_client(arguments, start)
+    return with_client(arguments, start)
 
 
 def _get_runtime_status(arguments: argparse.Namespace) -> int:
@@ -186,18 +186,18 @@ def _get_runtime_status(arguments: argparse.Namespace) -> int:
         if status is None:
             print(f"{PROGRAM}: no orchestration instance with id {arguments.id!r}", file=sys.stderr)
             return 1
-        _print_json(status.to_json())
+        print_json(status.to_json())
         return 0
 
-    return _with_client(arguments, show)
+    return with_client(arguments, show)
 
 
 def _wait(arguments: argparse.Namespace) -> int:
     async def wait(client: Any) -> int:
-        _print_json((await client.wait_for_completion(arguments.id, arguments.timeout)).to_json())
+        print_json((await client.wait_for_completion(arguments.id, arguments.timeout)).to_json())
         return 0
 
-    return _with_client(arguments, wait)
+    return with_client(arguments, wait)
 
 
 def _get_instances(arguments: argparse.Namespace) -> int:
@@ -211,22 +211,22 @@ def _get_instances(arguments: argparse.Namespace) -> int:
             runtime_status=arguments.runtime_status,
         )
         instances = [status.to_json() for status in page.instances]
-        _print_json({"instances": instances, "continuationToken": page.continuation_token})
+        print_json({"instances": instances, "continuationToken": page.continuation_token})
         return 0
 
-    return _with_client(arguments, list_page)
+    return with_client(arguments, list_page)
 
 
 def _raise_event(arguments: argparse.Namespace) -> int:
-    data = _parse_input(arguments.event_data, "--event-data")
-    return _with_client(arguments, lambda client: _done(client.raise_event(arguments.id, arguments.event_name, data)))
+    data = parse_json_option(arguments.event_data, "--event-data")
+    return with_client(arguments, lambda client: _done(client.raise_event(arguments.id, arguments.event_name, data)))
 
 
 def _instance_request(method_name: str) -> Any:
     """terminate / suspend / resume / rewind: one call with the id and the reason."""
 
     def run(arguments: argparse.Namespace) -> int:
-        return _with_client(
+        return with_client(
             arguments, lambda client: _done(getattr(client, method_name)(arguments.id, arguments.reason))
         )
 
@@ -236,10 +236,10 @@ def _instance_request(method_name: str) -> Any:
 def _restart(arguments: argparse.Namespace) -> int:
     async def restart(client: Any) -> int:
         instance_id = await client.restart(arguments.id, restart_with_new_instance_id=not arguments.same_id)
-        _print_json({"id": instance_id})
+        print_json({"id": instance_id})
         return 0
 
-    return _with_client(arguments, restart)
+    return with_client(arguments, restart)
 
 
 def _purge_history(arguments: argparse.Namespace) -> int:
@@ -250,19 +250,19 @@ def _purge_history(arguments: argparse.Namespace) -> int:
             result = await client.purge_instance_history_by(
                 arguments.created_after, arguments.created_before, arguments.runtime_status
             )
-        _print_json({"instancesDeleted": result.instances_deleted})
+        print_json({"instancesDeleted": result.instances_deleted})
         return 0
 
-    return _with_client(arguments, purge)
+    return with_client(arguments, purge)
 
 
 def _delete_task_hub(arguments: argparse.Namespace) -> int:
     async def delete(client: Any) -> int:
         await client.delete_task_hub()
-        _print_json({"deleted": client.task_hub_name})
+        print_json({"deleted": client.task_hub_name})
         return 0
 
-    return _with_client(arguments, delete)
+    return with_client(arguments, delete)
 
 
 def _repair(arguments: argparse.Namespace) -> int:
@@ -288,7 +288,7 @@ def _repair(arguments: argparse.Namespace) -> int:
             else:
                 found = await repair.sweep(send=not arguments.dry_run)
         repaired = [{"id": item.instance_id, "missing": item.missing} for item in found if item.missing]
-        _print_json({"repaired" if not arguments.dry_run else "wouldRepair": repaired})
+        print_json({"repaired" if not arguments.dry_run else "wouldRepair": repaired})
         return 0
 
     with local_storage(environment):
@@ -298,14 +298,6 @@ def _repair(arguments: argparse.Namespace) -> int:
 async def _done(request: Any) -> int:
     await request
     return 0
-
-
-def _utc_datetime(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"not an ISO date/time: {text!r}") from error
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _port(text: str) -> int:
@@ -326,48 +318,6 @@ def _runtime_statuses(text: str) -> list[Any]:
     return statuses
 
 
-def _with_client(arguments: argparse.Namespace, command: Any) -> int:
-    """Run `command(client)` against the app's task hub, with local storage made available first."""
-    from durable_azure.client import DurableOrchestrationClient
-    from durable_azure.functions.environment import load_app_environment, local_storage
-
-    environment = load_app_environment(arguments.app_dir)
-
-    async def run() -> int:
-        client = DurableOrchestrationClient.from_connection(
-            environment.connection,
-            task_hub=environment.settings.hub_name,
-            partition_count=environment.settings.partition_count,
-            settings=environment.settings,
-        )
-        async with client:
-            return await command(client)
-
-    with local_storage(environment):
-        return asyncio.run(run())
-
-
-def _parse_input(text: str | None, option: str = "--input") -> Any:
-    """`--input` (or `--event-data`) as inline JSON or `@file`, as `func durable` takes them."""
-    if text is None:
-        return None
-    source = option
-    if text.startswith("@"):
-        source = text[1:]
-        try:
-            text = Path(source).read_text(encoding="utf-8-sig")
-        except OSError as error:
-            raise ConfigurationError(f"cannot read {option} file {source}: {error.strerror or error}") from error
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ConfigurationError(f"{source} is not valid JSON: {error.msg} (line {error.lineno})") from error
-
-
-def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, default=_printable))
-
-
 _COMMANDS = {
     "worker": _run_worker,
     "start": _start_host,
@@ -385,12 +335,5 @@ _COMMANDS = {
     "purge-history": _purge_history,
     "delete-task-hub": _delete_task_hub,
     "repair": _repair,
+    **ENTITY_COMMANDS,
 }
-
-
-def _printable(value: Any) -> Any:
-    """An app's custom object in its Durable Functions envelope (as stored); anything else (datetimes) as text."""
-    try:
-        return json.loads(serialization.dumps(value))
-    except TypeError:
-        return str(value)

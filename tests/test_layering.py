@@ -35,6 +35,8 @@ LAYER_ORDER: dict[str, int] = {
     "functions": 5,
     "models": 5,  # the SDK's module paths (azure.durable_functions.models.X), re-exporting lower layers
     "cli": 6,
+    "cli_support": 6,
+    "cli_entities": 6,
     "__main__": 6,
 }
 

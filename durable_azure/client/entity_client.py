@@ -126,8 +126,8 @@ class EntityClientMixin:
         self._check_open()
         entity = as_entity_id(entityId)
         check_entity_key(entity.key)
-        if not isinstance(operation_name, str) or not operation_name:
-            raise ValueError("operation_name must be a non-empty string")
+        if not isinstance(operation_name, str):  # "" is an operation name, as in the extension (HTTP without `op`)
+            raise ValueError("operation_name must be a string")
         input_text = encode_operation_input(operation_input)
         target = await self._client_for(task_hub_name, connection_name)
         if target is not self:

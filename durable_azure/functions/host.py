@@ -182,6 +182,7 @@ async def host_services(
             urls=urls,
             keys=loaded.keys,
             orchestrator_names=frozenset(index.registry.orchestrators),
+            entity_names=frozenset(index.registry.entities),
         )
         registry = registry_with_bindings(index, services)
         async with (

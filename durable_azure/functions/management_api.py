@@ -9,6 +9,7 @@ Paths, query parameters, status codes, headers and bodies are the extension's (d
     DELETE instances/{id}                                purge one
     POST   instances/{id}/raiseEvent/{eventName}         202 / 404 / 410
     POST   instances/{id}/{terminate|suspend|resume|rewind|restart}
+    GET|POST|DELETE entities/...                         entity_api.py: read, signal, delete, list
 
 Every request needs the master key or the durabletask_extension system key (`code` or `x-functions-key`);
 a wrong or missing key gets 401 before anything else is looked at. Errors map to status codes through
@@ -24,17 +25,14 @@ are read as plain JSON there too, as everywhere on the public API.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from aiohttp import web
 
-from durable_azure import serialization
 from durable_azure.client import DurableOrchestrationClient
+from durable_azure.functions.entity_api import add_entity_routes
 from durable_azure.functions.http_errors import (
     UNEXPECTED_ERROR_MESSAGE,
     BadRequestError,
@@ -42,7 +40,7 @@ from durable_azure.functions.http_errors import (
     response_for_error,
     unauthorized_response,
 )
-from durable_azure.functions.keys import KEY_HEADER, KEY_QUERY_PARAMETER, AuthLevel, HostKeys
+from durable_azure.functions.keys import KEY_HEADER, KEY_QUERY_PARAMETER, AuthLevel
 from durable_azure.functions.management_payloads import (
     QueryParameters,
     is_official_sdk_request,
@@ -50,17 +48,23 @@ from durable_azure.functions.management_payloads import (
     status_body,
     unwrap_sdk_json,
 )
-from durable_azure.functions.urls import DEFAULT_CONNECTION_NAME, ManagementUrls
+from durable_azure.functions.management_services import (
+    CONTINUATION_HEADER,
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    NO_CONTINUATION,
+    SERVICES,
+    ManagementServices,
+    json_response,
+    request_client,
+)
+from durable_azure.functions.urls import ManagementUrls
 from durable_azure.status import DurableOrchestrationStatus, OrchestrationRuntimeStatus
 
 logger = logging.getLogger(__name__)
 
-CONTINUATION_HEADER = "x-ms-continuation-token"
-NO_CONTINUATION = "null"
 CHECK_STATUS_RETRY_AFTER = "10"
 STATUS_RETRY_AFTER = "5"
-DEFAULT_PAGE_SIZE = 100
-MAX_PAGE_SIZE = 1000
 INSTANCE_OPERATIONS = ("terminate", "suspend", "resume", "rewind", "restart")
 _ACTIVE = frozenset(
     {
@@ -70,33 +74,6 @@ _ACTIVE = frozenset(
         OrchestrationRuntimeStatus.Suspended,
     }
 )
-
-ClientFactory = Callable[[str | None, str | None], Awaitable[DurableOrchestrationClient]]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ManagementServices:
-    """What the API needs from the host, fixed at start-up."""
-
-    client_for: ClientFactory
-    """(taskHub, connection) from the query string -> a client; (None, None) is the app's own hub."""
-    urls: ManagementUrls
-    """For the app's own hub; other hubs get a copy with their name and connection."""
-    keys: HostKeys
-    orchestrator_names: frozenset[str]
-    requires_key: bool = True
-    """False on the loopback RPC listener, which, as the extension's, takes no key."""
-    links_from_request: bool = True
-    """Check-status links use the request's scheme and host (the public API); False: always `urls.base_url`."""
-    unwraps_sdk_json: bool = False
-    """Bodies come from the official Python client, which posts JSON text as a JSON string literal."""
-
-    def for_rpc(self) -> ManagementServices:
-        """The same services as the local RPC listener sees them."""
-        return dataclasses.replace(self, requires_key=False, links_from_request=False, unwraps_sdk_json=True)
-
-
-SERVICES = web.AppKey("management_services", ManagementServices)
 
 
 def management_app(services: ManagementServices) -> web.Application:
@@ -111,7 +88,7 @@ def management_app(services: ManagementServices) -> web.Application:
     app.router.add_delete("/instances/{instance_id}{slash:/?}", purge_one)
     app.router.add_post("/instances/{instance_id}/{operation}/{event_name}{slash:/?}", raise_event)
     app.router.add_post("/instances/{instance_id}/{operation}{slash:/?}", instance_operation)
-    app.router.add_route("*", "/entities{rest:.*}", entities_not_supported)
+    add_entity_routes(app.router)
     return app
 
 
@@ -138,20 +115,6 @@ async def _guard(
         return error_response(500, UNEXPECTED_ERROR_MESSAGE)
 
 
-async def _client(request: web.Request) -> tuple[DurableOrchestrationClient, ManagementUrls]:
-    """The client and the URL builder for the request's `taskHub` and `connection` (default: the app's)."""
-    services = request.app[SERVICES]
-    query = QueryParameters(request.query)
-    task_hub, connection = query.text("taskHub"), query.text("connection")
-    client = await services.client_for(task_hub, connection)
-    urls = dataclasses.replace(
-        services.urls,
-        task_hub=client.task_hub_name,
-        connection_name=connection or services.urls.connection_name or DEFAULT_CONNECTION_NAME,
-    )
-    return client, urls
-
-
 def _origin(request: web.Request) -> str | None:
     if not request.app[SERVICES].links_from_request:
         return None
@@ -162,7 +125,7 @@ def check_status_response(request: web.Request, urls: ManagementUrls, instance_i
     """202 with the check-status payload, `Location` = its status URL and `Retry-After: 10`."""
     payload = urls.payload(instance_id, origin=_origin(request))
     headers = {"Location": payload["statusQueryGetUri"], "Retry-After": CHECK_STATUS_RETRY_AFTER}
-    return _json_response(payload, status=202, headers=headers)
+    return json_response(payload, status=202, headers=headers)
 
 
 async def start(request: web.Request) -> web.Response:
@@ -179,7 +142,7 @@ async def start(request: web.Request) -> web.Response:
     client_input = parse_json_body(await request.read(), what="the orchestration input")
     if request.app[SERVICES].unwraps_sdk_json and is_official_sdk_request(request.headers):
         client_input = unwrap_sdk_json(client_input)
-    client, urls = await _client(request)
+    client, urls = await request_client(request)
     instance_id = await client.start_new(
         name, request.match_info.get("instance_id"), client_input, version=query.text("version")
     )
@@ -189,8 +152,8 @@ async def start(request: web.Request) -> web.Response:
     if status is None:
         return check_status_response(request, urls, instance_id)
     if status.runtime_status is OrchestrationRuntimeStatus.Completed:
-        return _json_response(status.output, status=200)
-    return _json_response(status_body(status, show_history=False), status=200)
+        return json_response(status.output, status=200)
+    return json_response(status_body(status, show_history=False), status=200)
 
 
 async def _wait_until_finished(
@@ -213,7 +176,7 @@ async def get_status(request: web.Request) -> web.Response:
     instance_id = request.match_info["instance_id"]
     query = QueryParameters(request.query)
     show_history = query.boolean("showHistory", False)
-    client, _ = await _client(request)
+    client, _ = await request_client(request)
     status = await client.get_status(
         instance_id,
         show_history=show_history,
@@ -225,18 +188,18 @@ async def get_status(request: web.Request) -> web.Response:
     body = status_body(status, show_history=show_history)
     if status.runtime_status in _ACTIVE:
         headers = {"Location": str(request.url), "Retry-After": STATUS_RETRY_AFTER}
-        return _json_response(body, status=202, headers=headers)
+        return json_response(body, status=202, headers=headers)
     is_failed = status.runtime_status is OrchestrationRuntimeStatus.Failed
     if is_failed and query.boolean("returnInternalServerErrorOnFailure", False):
-        return _json_response(body, status=500)
-    return _json_response(body, status=200)
+        return json_response(body, status=500)
+    return json_response(body, status=200)
 
 
 async def list_instances(request: web.Request) -> web.Response:
     """One page; the response's x-ms-continuation-token is "null" on the last page."""
     query = QueryParameters(request.query)
     token = request.headers.get(CONTINUATION_HEADER)
-    client, _ = await _client(request)
+    client, _ = await request_client(request)
     page = await client.list_instances(
         instance_id_prefix=query.text("instanceIdPrefix"),
         page_size=query.integer("top", minimum=1, maximum=MAX_PAGE_SIZE) or DEFAULT_PAGE_SIZE,
@@ -248,16 +211,16 @@ async def list_instances(request: web.Request) -> web.Response:
     )
     body = [status_body(status, show_history=False) for status in page.instances]
     headers = {CONTINUATION_HEADER: page.continuation_token or NO_CONTINUATION}
-    return _json_response(body, status=200, headers=headers)
+    return json_response(body, status=200, headers=headers)
 
 
 async def purge_one(request: web.Request) -> web.Response:
     instance_id = request.match_info["instance_id"]
-    client, _ = await _client(request)
+    client, _ = await request_client(request)
     result = await client.purge_instance_history(instance_id)
     if result.instances_deleted == 0:
         return error_response(404, f"No instance with ID '{instance_id}' found.")
-    return _json_response({"instancesDeleted": result.instances_deleted}, status=200)
+    return json_response({"instancesDeleted": result.instances_deleted}, status=200)
 
 
 async def purge_by_filter(request: web.Request) -> web.Response:
@@ -268,11 +231,11 @@ async def purge_by_filter(request: web.Request) -> web.Response:
         raise BadRequestError("A 'createdTimeFrom' query string parameter is required.")
     created_to = query.datetime("createdTimeTo") or datetime.now(UTC)
     statuses = query.runtime_statuses("runtimeStatus")
-    client, _ = await _client(request)
+    client, _ = await request_client(request)
     result = await client.purge_instance_history_by(created_from, created_to, statuses)
     if result.instances_deleted == 0:
         return error_response(404, "No finished instances match the filter; nothing was purged.")
-    return _json_response({"instancesDeleted": result.instances_deleted}, status=200)
+    return json_response({"instancesDeleted": result.instances_deleted}, status=200)
 
 
 async def raise_event(request: web.Request) -> web.Response:
@@ -289,7 +252,7 @@ async def raise_event(request: web.Request) -> web.Response:
     data = parse_json_body(body, what=f"the data of event '{event_name}'")
     if request.app[SERVICES].unwraps_sdk_json and is_official_sdk_request(request.headers):
         data = unwrap_sdk_json(data)
-    client, _ = await _client(request)
+    client, _ = await request_client(request)
     await client.raise_event(instance_id, event_name, data)
     return web.Response(status=202)
 
@@ -301,7 +264,7 @@ async def instance_operation(request: web.Request) -> web.Response:
     if operation not in INSTANCE_OPERATIONS:
         raise web.HTTPNotFound()
     query = QueryParameters(request.query)
-    client, urls = await _client(request)
+    client, urls = await request_client(request)
     if operation == "restart":
         new_id = await client.restart(instance_id, query.boolean("restartWithNewInstanceId", True))
         return check_status_response(request, urls, new_id)
@@ -313,13 +276,4 @@ async def instance_operation(request: web.Request) -> web.Response:
     return web.Response(status=202)
 
 
-async def entities_not_supported(request: web.Request) -> web.Response:
-    """501, so a client that signals or reads an entity fails at once with a reason, rather than reading a 404
-    as "this entity does not exist" (the official client's read_entity_state would)."""
-    return error_response(501, f"Durable entities are not supported by this host yet ({request.method} {request.path})")
-
-
-def _json_response(body: Any, *, status: int, headers: dict[str, str] | None = None) -> web.Response:
-    """Inputs, outputs and custom statuses hold the app's values as the client decoded them; a custom object
-    goes back into the Durable Functions envelope it was stored in, as the extension shows it."""
-    return web.json_response(body, status=status, headers=headers, dumps=serialization.dumps)
+__all__ = ["ManagementServices", "management_app"]

@@ -154,3 +154,30 @@ def status_body(status: DurableOrchestrationStatus, *, show_history: bool) -> di
 
 def _format_time(value: datetime | None) -> str | None:
     return value.astimezone(UTC).strftime(STATUS_TIME_FORMAT) if value is not None else None
+
+
+EMPTY_ENTITY_KEY = "$"
+"""The extension's path segment for the empty entity key."""
+
+
+def entity_operation_input(body: bytes, content_type: str, *, unwraps_sdk_json: bool) -> Any:
+    """An entity operation's argument from a signal's body, as the extension reads it.
+
+    No body: no argument (None). `application/json`: the parsed JSON (400 "Could not parse JSON content" when
+    it is not). Any other content type: the body as a string. From the official Python client (`unwraps_sdk_json`)
+    the JSON is its double-encoded form, decoded once more (see `unwrap_sdk_json`), so the entity receives the
+    value the app passed.
+    """
+    if not body:
+        return None
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadRequestError("Could not read the request content: it is not UTF-8 text") from None
+    if content_type.lower() != "application/json":
+        return text
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise BadRequestError(f"Could not parse JSON content: {error}") from None
+    return unwrap_sdk_json(value) if unwraps_sdk_json else value

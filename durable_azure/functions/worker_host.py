@@ -73,6 +73,7 @@ async def _run(
             urls=urls,
             keys=keys.keys,
             orchestrator_names=frozenset(index.registry.orchestrators),
+            entity_names=frozenset(index.registry.entities),
         )
         worker = Worker(storage.hub, registry, settings)
         await worker.start()

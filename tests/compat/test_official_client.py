@@ -422,15 +422,60 @@ async def test_wait_for_completion_or_create_check_status_response(binding: str)
     assert json.loads(terminated.get_body())["runtimeStatus"] == "Terminated"
 
 
-# -- not yet supported: entities (issue 13) -----------------------------------------------------------------
+# -- entities: signal_entity and read_entity_state ----------------------------------------------------------
 
 
-async def test_entity_methods_fail_at_once_with_a_clear_status(binding: str) -> None:
+async def entity_state(client: DurableOrchestrationClient, entity: EntityId, accept: Callable[[Any], bool]) -> Any:
+    """The entity's state once it exists and `accept`s it; fails only after a generous timeout."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_SECONDS
+    while True:
+        response = await client.read_entity_state(entity)
+        if response.entity_exists and accept(response.entity_state):
+            return response.entity_state
+        if loop.time() > deadline:
+            raise AssertionError(f"entity {entity} never reached the state; last: {response.entity_state!r}")
+        await asyncio.sleep(0.1)
+
+
+async def test_signal_entity_then_read_entity_state(binding: str) -> None:
     client = DurableOrchestrationClient(binding)
-    with pytest.raises(Exception, match="unexpected status code 501"):
-        await client.signal_entity(EntityId("Counter", "one"), "add", 1)
-    with pytest.raises(Exception, match="unexpected status code 501"):
-        await client.read_entity_state(EntityId("Counter", "one"))
+    entity = EntityId("Recorder", new_id("count"))
+    missing = await client.read_entity_state(entity)
+    assert missing.entity_exists is False and missing.entity_state is None
+    await client.signal_entity(entity, "add", 5)
+    await client.signal_entity(entity, "add", 2)
+    assert await entity_state(client, entity, lambda state: state == 7) == 7
+
+
+@pytest.mark.parametrize(
+    "operation_input",
+    [{"a": 1, "b": [True, None, "x"]}, "hello", "42", '{"looks": "like json"}', [1, 2], 3.5],
+    ids=["dict", "str", "numeric-str", "json-str", "list", "float"],
+)
+async def test_signal_entity_delivers_the_value_passed(binding: str, operation_input: Any) -> None:
+    """The SDK posts json.dumps(value) as a JSON string; the entity receives the value itself."""
+    client = DurableOrchestrationClient(binding)
+    entity = EntityId("Recorder", new_id("input"))
+    await client.signal_entity(entity, "note", operation_input)
+    state = await entity_state(client, entity, lambda state: True)
+    assert state == {"operation": "note", "input": operation_input, "type": type(operation_input).__name__}
+
+
+@pytest.mark.parametrize("operation_input", [None, 0, False, ""], ids=["none", "zero", "false", "empty-str"])
+async def test_signal_entity_with_a_falsy_value_arrives_without_input(binding: str, operation_input: Any) -> None:
+    """The SDK sends no body for any falsy input (`json.dumps(x) if x else None`): the entity gets None."""
+    client = DurableOrchestrationClient(binding)
+    entity = EntityId("Recorder", new_id("falsy"))
+    await client.signal_entity(entity, "note", operation_input)
+    state = await entity_state(client, entity, lambda state: True)
+    assert state == {"operation": "note", "input": None, "type": "NoneType"}
+
+
+async def test_signal_entity_to_an_unknown_entity_function_raises(binding: str) -> None:
+    client = DurableOrchestrationClient(binding)
+    with pytest.raises(Exception, match="unexpected status code 400"):
+        await client.signal_entity(EntityId("NoSuchEntity", "k"), "add", 1)
 
 
 # -- an HTTP starter in the samples' style, with the official client outside ---------------------------------

@@ -95,3 +95,28 @@ class Ticket:
     @staticmethod
     def from_json(text: str) -> "Ticket":
         return Ticket(int(text))
+
+
+@app.entity_trigger(context_name="context")
+def counter(context: df.DurableEntityContext):
+    value = context.get_state(lambda: 0)
+    operation = context.operation_name
+    if operation == "add":
+        context.set_state(value + context.get_input())
+    elif operation == "delete":
+        context.destruct_on_exit()
+    else:
+        raise ValueError(f"counter has no operation {operation!r}")
+
+
+@app.entity_trigger(context_name="context", entity_name="Recorder")
+def recorder(context: df.DurableEntityContext):
+    """Keeps what its last operation received, to show what a signal delivered."""
+    received = context.get_input()
+    context.set_state({"operation": context.operation_name, "input": received, "type": type(received).__name__})
+
+
+@app.entity_trigger(context_name="context")
+def tally(context: df.DurableEntityContext):
+    """Only the listing test uses this name, so it can count what it lists."""
+    context.set_state(context.get_state(lambda: 0) + 1)
