@@ -6,7 +6,8 @@ every call there (`{rpcBaseUrl}orchestrators/...`, `{rpcBaseUrl}instances/...`),
 webhooks. As in the extension:
 
 * it listens on 127.0.0.1 only, so nothing off the machine can reach it, and asks for no key (the public
-  management API keeps asking for one);
+  management API keeps asking for one); unlike the extension's, it refuses browser requests (an `Origin`
+  header or a non-loopback `Host`), so a web page cannot drive it;
 * it serves the management API's own handlers and routes (management_api.py) under `/durabletask/`;
 * its port is 17071, or, when that is taken (a second host on the machine), a random free one in
   30000-31000, then any free one;
@@ -25,6 +26,7 @@ import socket
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from durable_azure.errors import ConfigurationError
 from durable_azure.functions.management_api import ManagementServices, management_app
@@ -38,6 +40,7 @@ FALLBACK_PORTS = range(30000, 31001)
 _FALLBACK_TRIES = 20
 _DRAIN_SECONDS = 10.0
 _MAX_BODY_BYTES = 100 * 1024 * 1024
+_LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def bind_rpc_socket(port: int = DEFAULT_RPC_PORT) -> socket.socket:
@@ -63,9 +66,24 @@ def rpc_base_url(listener: socket.socket) -> str:
 
 def rpc_app(services: ManagementServices) -> web.Application:
     """The management API under RPC_PATH, as the RPC listener sees it (no key, SDK-encoded bodies)."""
-    app = web.Application(client_max_size=_MAX_BODY_BYTES)
+    app = web.Application(client_max_size=_MAX_BODY_BYTES, middlewares=[_refuse_browsers])
     app.add_subapp(RPC_PATH, management_app(services.for_rpc()))
     return app
+
+
+@web.middleware
+async def _refuse_browsers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A keyless endpoint on loopback is reachable from any web page the developer opens: a page may POST to
+    it (a "simple" request needs no CORS preflight) or reach it under its own host name (DNS rebinding).
+    Browsers mark both: an `Origin` header, a `Host` that is not loopback. The official client sends neither,
+    so such requests are refused (403) here; the extension's listener accepts them."""
+    host = (request.host or "").rsplit(":", 1)[0].strip("[]").lower()
+    if request.headers.get("Origin") is not None or host not in _LOOPBACK_NAMES:
+        return web.json_response(
+            {"Message": "the local RPC endpoint takes no requests from web pages (Origin or non-loopback Host)"},
+            status=403,
+        )
+    return await handler(request)
 
 
 @contextlib.asynccontextmanager

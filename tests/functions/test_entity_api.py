@@ -207,3 +207,12 @@ def test_the_same_routes_answer_on_the_rpc_listener_without_a_key(api: EntityApi
     listed = rpc_host.request("GET", "/durabletask/entities/counter")
     assert listed.status == 200 and key in {entry["entityId"]["key"] for entry in listed.json()}
     assert rpc_host.request("POST", "/durabletask/entities/nope/k?op=add").status == 400
+    # A web page cannot drive the keyless endpoint: a cross-origin POST, or a request under another host name
+    # (DNS rebinding), is refused before anything is sent.
+    from_page = {**JSON, "Origin": "http://evil.example"}
+    refused = rpc_host.request("POST", f"/durabletask/entities/counter/{key}?op=add", body="100", headers=from_page)
+    rebound = rpc_host.request(
+        "GET", f"/durabletask/entities/counter/{key}", headers={"Host": f"evil.example:{rpc[1]}"}
+    )
+    assert (refused.status, rebound.status) == (403, 403)
+    assert rpc_host.request("GET", f"/durabletask/entities/counter/{key}").json() == 4
