@@ -91,6 +91,11 @@ class OrchestrationRuntime(ABC):
         return None
 
     @property
+    def started_at(self) -> datetime:
+        """When the current execution started (ExecutionStarted's time): a clock that replays never move."""
+        return self.current_utc_datetime
+
+    @property
     def http_settings(self) -> HttpSettings:
         """call_http's host.json settings (the extension's defaults unless a runtime is given others)."""
         return HttpSettings()

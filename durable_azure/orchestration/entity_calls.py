@@ -2,9 +2,13 @@
 
 A call is an `op` request sent to the entity's instance (an EventSent in the
 orchestration's history) whose reply comes back as an event named by the
-request id. Request ids are the context's deterministic `new_uuid`, and each
-request carries the sorter stamps (`Timestamp`, `Predecessor`) taken from the
-replay clock, so replay rebuilds exactly the requests the first run sent.
+request id. The request id and the sorter stamp (`Timestamp`, `Predecessor`)
+are derived from the execution and the send's task id, not from the episode's
+clock: an episode that runs again after a crash before its commit (its sends
+may already be out) sends the very same requests, which the entity's sorter
+drops as copies, and replay rebuilds them too. (The extension stamps with the
+episode's clock, so a retried episode's signals are applied twice there.)
+`new_uuid` is left alone, so an app's own ids are the SDK's.
 
 Critical sections (.NET's `LockAsync`; not in the Python SDK): `lock` sends
 one lock request through the sorted entities, each joins and forwards it, the
@@ -16,7 +20,9 @@ the orchestration ending, releases them.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from durable_azure import serialization
@@ -38,6 +44,9 @@ from durable_azure.orchestration.tasks import ExternalEventTask
 
 if TYPE_CHECKING:
     from durable_azure.orchestration.context import DurableOrchestrationContext
+
+_REQUEST_NAMESPACE = uuid.UUID("9e952959-5e33-4daf-827f-2fa12937b875")
+"""The extension's namespace for deterministic request ids (GuidManager); the name differs (see above)."""
 
 
 class EntityOperationFailedError(OrchestrationError):
@@ -148,10 +157,10 @@ def call_entity(
     entity = as_entity_id(entity_id)
     _check_operation(operation_name)
     _check_allowed(context, entity, is_signal=False)
-    request_id = context.new_uuid()
-    request = _request(context, entity, operation_name, operation_input, request_id, is_signal=False)
-    _send(context, entity, OPERATION_EVENT, request.to_text())
-    task = EntityCallTask(request_id=request_id, entity_id=entity, operation_name=operation_name)
+    task_id = context._runtime.next_task_id()
+    request = _request(context, task_id, entity, operation_name, operation_input, is_signal=False)
+    _submit(context, task_id, entity, OPERATION_EVENT, request.to_text())
+    task = EntityCallTask(request_id=request.id, entity_id=entity, operation_name=operation_name)
     task.expected_type = expected_type
     context._runtime.wait_for_event(task)
     return task
@@ -163,8 +172,9 @@ def signal_entity(
     entity = as_entity_id(entity_id)
     _check_operation(operation_name)
     _check_allowed(context, entity, is_signal=True)
-    request = _request(context, entity, operation_name, operation_input, context.new_uuid(), is_signal=True)
-    _send(context, entity, OPERATION_EVENT, request.to_text())
+    task_id = context._runtime.next_task_id()
+    request = _request(context, task_id, entity, operation_name, operation_input, is_signal=True)
+    _submit(context, task_id, entity, OPERATION_EVENT, request.to_text())
 
 
 def lock(context: DurableOrchestrationContext, entity_ids: Iterable[Any]) -> LockTask:
@@ -174,11 +184,12 @@ def lock(context: DurableOrchestrationContext, entity_ids: Iterable[Any]) -> Loc
     entities = tuple(sorted({as_entity_id(e) for e in entity_ids}, key=EntityId.get_scheduler_id))
     if not entities:
         raise ValueError("lock needs at least one entity")
-    request_id = context.new_uuid()
+    task_id = context._runtime.next_task_id()
+    request_id = _request_id(context, task_id)
     section = CriticalSection(context, request_id, entities)
     conversation.section = section
     first = EntityId.get_scheduler_id(entities[0])
-    timestamp, predecessor = conversation.stamps.stamp(first, context.current_utc_datetime)
+    timestamp, predecessor = conversation.stamps.stamp(first, _stamp_time(context, task_id))
     request = RequestMessage(
         id=request_id,
         parent=context.instance_id,
@@ -187,7 +198,7 @@ def lock(context: DurableOrchestrationContext, entity_ids: Iterable[Any]) -> Loc
         predecessor=predecessor,
         lockset=list(entities),
     )
-    _send(context, entities[0], OPERATION_EVENT, request.to_text())
+    _submit(context, task_id, entities[0], OPERATION_EVENT, request.to_text())
     task = LockTask(request_id=request_id, section=section)
     context._runtime.wait_for_event(task)
     return task
@@ -202,17 +213,17 @@ def release_all(context: DurableOrchestrationContext) -> None:
 
 def _request(
     context: DurableOrchestrationContext,
+    task_id: int,
     entity: EntityId,
     operation_name: str,
     operation_input: Any,
-    request_id: str,
     *,
     is_signal: bool,
 ) -> RequestMessage:
     target = EntityId.get_scheduler_id(entity)
-    timestamp, predecessor = context._entity_state.stamps.stamp(target, context.current_utc_datetime)
+    timestamp, predecessor = context._entity_state.stamps.stamp(target, _stamp_time(context, task_id))
     return RequestMessage(
-        id=request_id,
+        id=_request_id(context, task_id),
         operation=operation_name,
         is_signal=is_signal,
         input=encode_operation_input(operation_input),
@@ -223,12 +234,23 @@ def _request(
     )
 
 
+def _request_id(context: DurableOrchestrationContext, task_id: int) -> str:
+    """The same for every run of this send: the instance, its execution and the send's task id."""
+    return str(uuid.uuid5(_REQUEST_NAMESPACE, f"{context.instance_id}:{context._execution_id}:{task_id}"))
+
+
+def _stamp_time(context: DurableOrchestrationContext, task_id: int) -> datetime:
+    """The execution's start plus one microsecond per task: increasing, and the same in every run."""
+    return context._runtime.started_at + timedelta(microseconds=task_id + 1)
+
+
 def _send(context: DurableOrchestrationContext, entity: EntityId, name: str, data: str) -> None:
-    runtime = context._runtime
-    task_id = runtime.next_task_id()
-    runtime.submit(
-        SendEventAction(id=task_id, instance_id=EntityId.get_scheduler_id(entity), name=name, data=data), None
-    )
+    _submit(context, context._runtime.next_task_id(), entity, name, data)
+
+
+def _submit(context: DurableOrchestrationContext, task_id: int, entity: EntityId, name: str, data: str) -> None:
+    action = SendEventAction(id=task_id, instance_id=EntityId.get_scheduler_id(entity), name=name, data=data)
+    context._runtime.submit(action, None)
 
 
 def _check_operation(operation_name: str) -> None:

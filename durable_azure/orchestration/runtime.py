@@ -70,6 +70,10 @@ class ExecutionRuntime(OrchestrationRuntime):
         return self._started.orchestration_instance.execution_id
 
     @property
+    def started_at(self) -> datetime:
+        return self._started.timestamp
+
+    @property
     def instance_id(self) -> str:
         return self._started.orchestration_instance.instance_id
 
