@@ -1,11 +1,12 @@
 """The orchestrations and activities the workloads run, registered without the Functions face.
 
-They are deliberately trivial, so the figures measure the runtime and storage,
+They (and W7's counter entity) are deliberately trivial, so the figures measure the runtime and storage,
 not user code. The DBOS peer (`peer_dbos.py`) implements the same shapes.
 """
 
 from __future__ import annotations
 
+from durable_azure.entities import DurableEntityContext
 from durable_azure.worker import ActivityFunction, Registry
 
 EVENT_NAME = "Tick"
@@ -51,6 +52,15 @@ def long_sequence(context):
     return total
 
 
+def counter(context: DurableEntityContext) -> None:
+    """W7: the SDK sample's counter entity; `add` adds its input."""
+    value = context.get_state(lambda: 0)
+    if context.operation_name == "add":
+        context.set_state(value + context.get_input())
+    elif context.operation_name == "get":
+        context.set_result(value)
+
+
 def registry() -> Registry:
     activities = {"say_hello": (say_hello, "name"), "double": (double, "value")}
     orchestrators = [hello_sequence, fan_out_fan_in, event_loop, long_sequence]
@@ -60,4 +70,5 @@ def registry() -> Registry:
             name: ActivityFunction(name=name, function=function, input_name=input_name)
             for name, (function, input_name) in activities.items()
         },
+        entities={"counter": counter},
     )

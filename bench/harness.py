@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import apps
-from bench.instruments import CompletionWatcher, EngineTimer
+from bench.instruments import CompletionWatcher, EngineTimer, EntityStateWatcher
 from durable_azure.azure_storage import StorageAccount, TaskHub
 from durable_azure.azurite import Azurite
 from durable_azure.client import DurableOrchestrationClient
@@ -64,6 +64,7 @@ class RunningHub:
     client: DurableOrchestrationClient
     watcher: CompletionWatcher
     timer: EngineTimer
+    entities: EntityStateWatcher
 
 
 @contextlib.asynccontextmanager
@@ -80,11 +81,14 @@ async def running_hub(
     worker = Worker(hub, apps.registry(), DurableTaskSettings(hub_name=hub_name))
     client = DurableOrchestrationClient(hub)
     watcher = CompletionWatcher(hub)
+    entities = EntityStateWatcher(hub)
     try:
         if start_worker:
             await worker.start()
         await client.get_status("bench-warm-up")  # the client creates-if-missing once; not part of any workload
-        yield RunningHub(account=account, hub=hub, worker=worker, client=client, watcher=watcher, timer=timer)
+        yield RunningHub(
+            account=account, hub=hub, worker=worker, client=client, watcher=watcher, timer=timer, entities=entities
+        )
     finally:
         await client.close()
         await worker.stop(timeout=10)

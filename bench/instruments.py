@@ -27,7 +27,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bench import apps
+from durable_azure import serialization
 from durable_azure.azure_storage import TaskHub
+from durable_azure.entities import EntityId, stored_entity_state
 from durable_azure.history import (
     ExecutionStarted,
     HistoryEvent,
@@ -96,6 +98,45 @@ class CompletionWatcher:
             raise BenchTimeoutError(message) from None
         finally:
             self._waits.remove(wait)
+
+
+class EntityStateWatcher:
+    """Learns entity states from the worker's own Instances-table writes, as `CompletionWatcher` learns statuses.
+
+    Every entity batch rewrites its Instances row with the new scheduler state
+    as `Input`; reading that write costs no request, where polling
+    `read_entity_state` would add one per poll to the counts.
+    """
+
+    def __init__(self, hub: TaskHub) -> None:
+        self._states: dict[str, Any] = {}
+        self._changed = asyncio.Event()
+        original = hub.instances.update
+
+        async def update(instance_id: str, **columns: Any) -> None:
+            await original(instance_id, **columns)
+            if instance_id.startswith("@") and "input" in columns:
+                exists, state = stored_entity_state(columns["input"])
+                self._states[instance_id] = serialization.loads(state) if exists and state is not None else None
+                self._changed.set()
+
+        hub.instances.update = update  # an instance attribute: this hub only
+
+    def state(self, entity: EntityId) -> Any:
+        return self._states.get(EntityId.get_scheduler_id(entity))
+
+    async def wait_states(self, expected: dict[EntityId, Any], timeout: float) -> None:
+        """Until every entity's stored state equals its expected value; BenchTimeoutError after `timeout` s."""
+        missing = list(expected)
+        try:
+            async with asyncio.timeout(timeout):
+                while missing := [entity for entity, value in expected.items() if self.state(entity) != value]:
+                    self._changed.clear()  # no await since `missing` was computed: no write slips between
+                    await self._changed.wait()
+        except TimeoutError:
+            example = missing[0]
+            message = f"{len(missing)} entit(y/ies) not at their state after {timeout:g} s, e.g. {example}: "
+            raise BenchTimeoutError(message + repr(self.state(example))) from None
 
 
 @dataclass(slots=True, kw_only=True)

@@ -23,6 +23,7 @@ from bench.sizes import Sizes
 from bench.stats import median, median_counts, ratio
 from bench.timer_lateness import w9_timer_lateness
 from bench.workloads import Measurement, w1_latency, w1_throughput, w2_fan_out, w3_event_latency, w3_event_throughput
+from bench.workloads_entities import w7_many_entities, w7_one_entity
 from bench.workloads_long import w4_long_history, w5_idle
 from bench.workloads_queue import w6_at_w1_scale, w6_queue_trigger
 from bench.workloads_waiting import w8_waiting_instances
@@ -109,6 +110,22 @@ SPECS = (
         headline="activities_per_second",
         throughput=True,
         max_warmup_runs=1,
+    ),
+    Spec(
+        key="W7a",
+        title="signals to one counter entity",
+        function=w7_one_entity,
+        headline="operations_per_second",
+        throughput=True,
+        standing_messages=Sizes.w7_standing_messages,
+    ),
+    Spec(
+        key="W7b",
+        title="signals to many counter entities",
+        function=w7_many_entities,
+        headline="operations_per_second",
+        throughput=True,
+        standing_messages=Sizes.w7b_standing_messages,
     ),
     Spec(
         key="W5",

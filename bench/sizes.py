@@ -29,6 +29,10 @@ class Sizes:
     w6_messages: int = 2000
     # W9: how long a 1-second timer runs; each second is one lateness sample.
     w9_seconds: float = 20.0
+    # W7: signals to one counter entity; and many counters with a few signals each.
+    w7_signals: int = 1000
+    w7_entities: int = 100
+    w7_signals_per_entity: int = 10
     bound_requests: int = 800
     bound_concurrencies: tuple[int, ...] = (16, 64)
     # Generous ceilings that only stop a hung run; never part of any figure.
@@ -46,6 +50,14 @@ class Sizes:
     def w6_standing_messages(self) -> int:
         """W6's trigger queue drains from `w6_messages` to none: half of them stand on average."""
         return self.w6_messages // 2
+
+    def w7_standing_messages(self) -> int:
+        """W7a's control queue drains from `w7_signals` messages to none: half of them stand on average."""
+        return self.w7_signals // 2
+
+    def w7b_standing_messages(self) -> int:
+        """W7b's control queues drain from all its signals to none."""
+        return self.w7_entities * self.w7_signals_per_entity // 2
 
     def with_idle_seconds(self, seconds: float | None) -> Sizes:
         return self if seconds is None else replace(self, w5_idle_seconds=seconds)
@@ -71,6 +83,9 @@ QUICK = Sizes(
     w8_memory_sample=100,
     w6_messages=200,
     w9_seconds=8.0,
+    w7_signals=300,
+    w7_entities=30,
+    w7_signals_per_entity=10,
     bound_requests=250,
     run_timeout_seconds=120.0,
 )
@@ -91,6 +106,9 @@ TINY = Sizes(
     w8_memory_sample=10,
     w6_messages=10,
     w9_seconds=3.0,
+    w7_signals=20,
+    w7_entities=4,
+    w7_signals_per_entity=5,
     bound_requests=60,
     run_timeout_seconds=60.0,
 )

@@ -1,4 +1,4 @@
-"""Issue 5's targets P1-P7, issue 11's P8 and P9: the measured medians and ratios (reported, never asserted)."""
+"""Issue 5's targets P1-P7, issue 11's P8 and P9, issue 13's P10: the measured medians and ratios (never asserted)."""
 
 from __future__ import annotations
 
@@ -54,6 +54,12 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
     w6_rate = _figure(results, "W6", "median", "messages_per_second")
     w6_deep_fraction = _figure(results, "W6", "bound", "at_depth", "fraction")
     w6s_rate = _figure(results, "W6s", "median", "messages_per_second")
+    w7_rate = _figure(results, "W7a", "median", "operations_per_second")
+    # The worker's requests, as P6 counts W3b's; each signal's own send (one queue send, which with the worker's
+    # delete of it makes 2 the floor for any signal through a queue) is printed beside them.
+    w7_requests = _figure(results, "W7a", "requests_per_unit")
+    w7_with_send = _figure(results, "W7a", "median", "requests_per_operation_with_send")
+    w7_per_episode = _figure(results, "W7a", "median", "operations_per_episode")
     w9_median = _figure(results, "W9", "median", "lateness_median_ms")
     w9_max = _figure(results, "W9", "median", "lateness_max_ms")
     return [
@@ -122,5 +128,12 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
             "W9 timer firing lateness: median < 1 s",
             f"median {w9_median:.0f} ms, worst {w9_max:.0f} ms",
             w9_median < 1000 if _known(w9_median) else None,
+        ),
+        _target(
+            "P10",
+            "W7a one entity >= 300 operations/s, <= 2 storage requests per operation (the worker's)",
+            f"{w7_rate:.0f}/s; {w7_requests:.2f} requests per operation ({w7_with_send:.2f} with its send); "
+            f"{w7_per_episode:.0f} operations per batch",
+            w7_rate >= 300 and w7_requests <= 2 if _known(w7_rate, w7_requests) else None,
         ),
     ]

@@ -2,7 +2,8 @@
 
 Signals travel as `op` requests in the extension's format to the entity's
 control queue. Each process signs its signals as one sender, with a stamp per
-entity and the stamp of its previous signal to that entity, so the entity's
+entity (of one task hub) and the stamp of its previous signal to that entity
+(unless that is too old for the entity to remember, `CHAIN_WINDOW`), so the entity's
 sorter applies one process's signals in the order they were sent and drops a
 copy (a retried send, a redelivery after a worker died between its commit and
 its delete). Sends to one entity from one process are therefore made one at a
@@ -35,6 +36,7 @@ from durable_azure.entities import (
     as_entity_id,
     check_entity_key,
     encode_operation_input,
+    next_stamp,
     scheduled_event_name,
 )
 from durable_azure.history import EventRaised, OrchestrationInstance
@@ -81,14 +83,17 @@ class _ProcessSender:
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # the lock, and how many sends use it
 
     async def send_in_order(self, destination: str, send: Callable[[datetime, datetime], Awaitable[None]]) -> None:
-        """Stamp and send one request; the stamp chains to the last request to `destination` that was stored."""
+        """Stamp and send one request; the stamp chains to the last request to `destination` that was stored.
+
+        `destination` names the entity *and* its task hub (`destination_key`): the same entity id in
+        another hub is another receiver, which never sees this one's requests.
+        """
         lock, users = self._locks.get(destination) or (asyncio.Lock(), 0)
         self._locks[destination] = (lock, users + 1)
         try:
             async with lock:
-                previous = self._last.get(destination, MIN_TIME)
-                timestamp = max(datetime.now(UTC), previous + timedelta(microseconds=1))
-                await send(timestamp, previous)  # a failed send leaves the chain where it was
+                timestamp, predecessor = next_stamp(self._last.get(destination, MIN_TIME), datetime.now(UTC))
+                await send(timestamp, predecessor)  # a failed send leaves the chain where it was
                 self._last[destination] = timestamp
                 self._last.move_to_end(destination)
                 if len(self._last) > _SENDER_ENTRIES:
@@ -102,6 +107,11 @@ class _ProcessSender:
 
 
 _SENDER = _ProcessSender()
+
+
+def destination_key(hub: TaskHub, scheduler_id: str) -> str:
+    """One entity of one task hub in one account: what a sender's stamps chain over."""
+    return f"{hub.account.queue_endpoint}|{hub.hub_name.lower()}|{scheduler_id}"
 
 
 class EntityClientMixin:
@@ -151,7 +161,7 @@ class EntityClientMixin:
             )
             await self._send_request(scheduler_id, request)
 
-        await _SENDER.send_in_order(scheduler_id, send)
+        await _SENDER.send_in_order(destination_key(self._hub, scheduler_id), send)
 
     async def _send_request(self, scheduler_id: str, request: RequestMessage) -> None:
         now = datetime.now(UTC)

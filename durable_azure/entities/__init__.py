@@ -19,6 +19,7 @@ from durable_azure.entities.messages import (
     RequestMessage,
     ResponseMessage,
     delivery_time_of,
+    next_stamp,
     scheduled_event_name,
 )
 from durable_azure.entities.scheduler import DEFAULT_MAX_BATCH, EntityExecutor, EntityFunction, EntityOptions
@@ -51,6 +52,7 @@ __all__ = [
     "encode_operation_input",
     "entity_function_of",
     "is_entity_instance",
+    "next_stamp",
     "scheduled_event_name",
     "stored_entity_state",
 ]

@@ -26,6 +26,16 @@ CONTINUE_EVENT = "continue"
 LOCK_GRANTED = "Lock Acquisition Completed"
 
 MIN_TIME = datetime(1, 1, 1, tzinfo=UTC)
+REORDER_WINDOW = timedelta(minutes=30)
+"""`entityMessageReorderWindowInMinutes`: how long a sender is remembered and an out-of-order request waits."""
+CHAIN_WINDOW = REORDER_WINDOW / 2
+"""How recent a sender's previous request must be for the next one to name it as `Predecessor`.
+
+A receiver forgets a sender silent for a reorder window (`MessageSorter.forget_idle`). A request naming a
+predecessor the receiver no longer knows (forgotten, purged, or sent to the same id in another task hub)
+would wait the whole window for it; half the window leaves room for the sender's and receiver's clocks to
+differ. Past it the request names no predecessor and is delivered on arrival.
+"""
 _DOTNET_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,7}))?(Z|[+-]\d{2}:\d{2})?$")
 
 
@@ -195,10 +205,19 @@ class OutgoingStamps:
 
     def stamp(self, destination: str, now: datetime) -> tuple[datetime, datetime]:
         """(timestamp, predecessor) for the next request to `destination`."""
-        previous = self.last_sent.get(destination, MIN_TIME)
-        timestamp = max(now, previous + timedelta(microseconds=1))
+        timestamp, predecessor = next_stamp(self.last_sent.get(destination, MIN_TIME), now)
         self.last_sent[destination] = timestamp
-        return timestamp, previous
+        return timestamp, predecessor
+
+
+def next_stamp(previous: datetime, now: datetime) -> tuple[datetime, datetime]:
+    """(timestamp, predecessor) of a sender's next request to a destination it last stamped `previous`.
+
+    The timestamp always follows `previous`, so the receiver never takes the request for a copy; the
+    predecessor is `previous` only within `CHAIN_WINDOW` of it (see there), else `MIN_TIME`.
+    """
+    timestamp = max(now, previous + timedelta(microseconds=1))
+    return timestamp, previous if now - previous < CHAIN_WINDOW else MIN_TIME
 
 
 def _text_or_none(value: Any) -> str | None:

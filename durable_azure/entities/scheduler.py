@@ -37,6 +37,7 @@ from durable_azure.entities.messages import (
     RequestMessage,
     ResponseMessage,
     is_request_event,
+    next_stamp,
     scheduled_event_name,
 )
 from durable_azure.entities.scheduler_state import REORDER_WINDOW, SchedulerState
@@ -264,10 +265,9 @@ def _enqueue(state: SchedulerState, message: RequestMessage) -> None:
 
 
 def _stamp(state: SchedulerState, destination: str, now: datetime) -> tuple[datetime, datetime]:
-    previous = state.sorter.last_sent.get(destination, MIN_TIME)
-    timestamp = max(now, previous + timedelta(microseconds=1))
+    timestamp, predecessor = next_stamp(state.sorter.last_sent.get(destination, MIN_TIME), now)
     state.sorter.last_sent[destination] = timestamp
-    return timestamp, previous
+    return timestamp, predecessor
 
 
 def _close(returned: object) -> None:

@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from durable_azure.entities.messages import MIN_TIME, RequestMessage, format_time, parse_time
-
-REORDER_WINDOW = timedelta(minutes=30)
-"""`entityMessageReorderWindowInMinutes`: how long a sender is remembered and an out-of-order request waits."""
+from durable_azure.entities.messages import MIN_TIME, REORDER_WINDOW, RequestMessage, format_time, parse_time
 
 
 @dataclass(slots=True)

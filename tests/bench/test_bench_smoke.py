@@ -71,7 +71,8 @@ async def test_every_workload_reports_every_field(tmp_path):
     assert {"queue.receive", "queue.delete"} <= set(queue_started["requests"])
     assert queue_started["bound"]["at_depth"]["standing_messages"] == TINY.w6_messages // 2
     assert document["workloads"]["W6s"]["units"] == TINY.w1_instances  # W6 at W1a's scale
-    deep = {"W2", "W6"}
+    _check_entities(document["workloads"])
+    deep = {"W2", "W6", "W7a", "W7b"}
     assert all("at_depth" not in result["bound"] for key, result in document["workloads"].items() if key not in deep)
     hello = document["workloads"]["W1a"]
     assert hello["units"] == TINY.w1_instances
@@ -85,7 +86,7 @@ async def test_every_workload_reports_every_field(tmp_path):
     timer = document["workloads"]["W9"]
     assert timer["units"] >= 1 and timer["median"]["firings"] == timer["units"]
     assert 0 <= timer["median"]["lateness_median_ms"] <= timer["median"]["lateness_max_ms"]
-    assert [target["id"] for target in document["targets"]] == [f"P{n}" for n in range(1, 10)]
+    assert [target["id"] for target in document["targets"]] == [f"P{n}" for n in range(1, 11)]
     assert all(isinstance(target["met"], bool) for target in document["targets"] if target["id"] != "P2")
     printed = render(report)
     assert all(f"{spec.key} " in printed for spec in SPECS)
@@ -109,3 +110,17 @@ def _check_waiting_instances(result):
     assert figures["history_queries_per_event_reloaded"] == 1  # evicted: its history is read once, then replayed
     assert {"queue.send", "table.batch"} <= set(result["requests"])
     assert result["bound"]["fraction"] > 0
+
+
+def _check_entities(workloads):
+    """W7: every signal was applied (the run waits for the final counts), in batches, with its send counted."""
+    one, many = workloads["W7a"], workloads["W7b"]
+    assert one["units"] == TINY.w7_signals
+    assert many["units"] == TINY.w7_entities * TINY.w7_signals_per_entity
+    for result in (one, many):
+        assert result["unit"] == "operation"
+        assert result["median"]["send_requests_per_operation"] >= 1  # one queue send per signal
+        assert result["median"]["requests_per_operation_with_send"] > result["requests_per_unit"]
+        assert {"queue.receive", "queue.delete", "table.batch"} <= set(result["requests"])
+        assert result["bound"]["at_depth"]["standing_messages"] == result["units"] // 2
+    assert one["median"]["operations_per_episode"] > 1  # batched: fewer episodes than operations

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,6 +128,14 @@ class WorkerProcesses:
             "poison messages": r"message\.poison",
         }
         return {name: len(re.findall(pattern, text)) for name, pattern in patterns.items()}
+
+
+async def wait_for_all_leases(logs: Callable[[], str], partitions: int) -> None:
+    """Until the workers' logs show every partition taken (each worker logs its `lease.acquired`)."""
+    deadline = time.monotonic() + 60
+    while len(set(re.findall(r"lease\.acquired partition=(\S+)", logs()))) < partitions:
+        assert time.monotonic() < deadline, "the workers never took every partition"
+        await asyncio.sleep(0.2)
 
 
 @contextmanager

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import re
 import signal
 import time
 from pathlib import Path
@@ -22,7 +21,7 @@ from durable_azure.azure_storage import StorageAccount, TaskHub
 from durable_azure.client import DurableOrchestrationClient
 from durable_azure.status import OrchestrationRuntimeStatus
 from tests.conftest import unique_hub_name
-from tests.fault.harness import make_app_dir, running_workers, start_queue_name
+from tests.fault.harness import make_app_dir, running_workers, start_queue_name, wait_for_all_leases
 
 INSTANCES = 16
 
@@ -72,7 +71,7 @@ async def test_killing_a_worker_that_claimed_its_own_starts_loses_none(tmp_path:
     try:
         await account.queues.create_queue(queue)
         with running_workers(app_dir, connection_string, tmp_path, count=1) as workers:
-            await _wait_for_all_leases(workers.logs, partitions=4)
+            await wait_for_all_leases(workers.logs, partitions=4)
             ids = [f"claimed-{i}" for i in range(INSTANCES)]
             for index, instance_id in enumerate(ids):
                 order = {"orchestrator": "slow_sequence", "id": instance_id, "input": f"n{index}"}
@@ -92,10 +91,3 @@ async def test_killing_a_worker_that_claimed_its_own_starts_loses_none(tmp_path:
         await account.queues.delete_queue(queue)
         await hub.delete()
         await account.close()
-
-
-async def _wait_for_all_leases(logs, partitions: int) -> None:
-    deadline = time.monotonic() + 60
-    while len(set(re.findall(r"lease\.acquired partition=(\S+)", logs()))) < partitions:
-        assert time.monotonic() < deadline, "the worker never took every partition"
-        await asyncio.sleep(0.2)

@@ -83,3 +83,27 @@ async def start_from_queue(msg: func.QueueMessage, client: df.DurableOrchestrati
     """Starts made inside a worker process: the worker claims them when it owns their partition."""
     order = msg.get_json()
     await client.start_new(order["orchestrator"], order["id"], order["input"])
+
+
+@app.entity_trigger(context_name="context")
+def counter(context: df.DurableEntityContext) -> None:
+    """The counter the entity kill tests increment: `add` adds its input, `get` returns the count."""
+    value = context.get_state(lambda: 0)
+    if context.operation_name == "add":
+        context.set_state(value + context.get_input())
+    elif context.operation_name == "get":
+        context.set_result(value)
+
+
+@app.orchestration_trigger(context_name="context")
+def signal_counter(context):
+    """Input: [entity key, how many `add 1` signals, signals per round]: one sender of the entity's sorter,
+    sending its signals in rounds a second apart, so a worker killed at any moment finds some in flight."""
+    key, count, per_round = context.get_input()
+    sent = 0
+    while sent < count:
+        for _ in range(min(per_round, count - sent)):
+            context.signal_entity(df.EntityId("counter", key), "add", 1)
+            sent += 1
+        yield context.create_timer(context.current_utc_datetime + timedelta(seconds=1))
+    return sent
