@@ -64,12 +64,18 @@ def scheduled_event_name(delivery_time: datetime) -> str:
     return f"{OPERATION_EVENT}@{format_time(delivery_time)}"
 
 
+def continue_event_name(delivery_time: datetime) -> str:
+    """`continue@<time>`: ours, an entity's wake-up at `delivery_time` (a request waits for its predecessor)."""
+    return f"{CONTINUE_EVENT}@{format_time(delivery_time)}"
+
+
 def delivery_time_of(event_name: str) -> datetime | None:
-    """The delivery time an `op@<time>` name carries; None for other names."""
-    if not event_name.startswith(OPERATION_EVENT + "@"):
+    """The delivery time an `op@<time>` (or our `continue@<time>`) name carries; None for other names."""
+    prefix, at, when = event_name.partition("@")
+    if not at or prefix not in (OPERATION_EVENT, CONTINUE_EVENT):
         return None
     try:
-        return parse_time(event_name[len(OPERATION_EVENT) + 1 :])
+        return parse_time(when)
     except ValueError:
         return None
 

@@ -36,8 +36,8 @@ from durable_azure.entities.messages import (
     ReleaseMessage,
     RequestMessage,
     ResponseMessage,
+    continue_event_name,
     is_request_event,
-    next_stamp,
     scheduled_event_name,
 )
 from durable_azure.entities.scheduler_state import REORDER_WINDOW, SchedulerState
@@ -75,7 +75,9 @@ class _Batch:
 
     state: SchedulerState
     now: datetime
+    started_at: datetime  # the generation's start: signals are stamped from it, the same in a re-run batch
     sends: list[SendEventAction] = field(default_factory=list)
+    last_stamp: dict[str, datetime] = field(default_factory=dict)  # per target, this batch's last signal stamp
 
     def send(self, instance_id: str, name: str, data: str | None, execution_id: str | None = None) -> None:
         self.sends.append(
@@ -110,7 +112,8 @@ class EntityExecutor:
             return ExecutionResult(
                 actions=(), new_history=closing, status=OrchestrationStatus.Running, custom_status=state.status_text()
             )
-        batch = _Batch(state, now)
+        batch = _Batch(state, now, started.timestamp)
+        waiting_before = state.sorter.next_release(self._options.reorder_window)
         entity = EntityId.get_entity_id(started.orchestration_instance.instance_id)
         scheduler_id = started.orchestration_instance.instance_id
         execution_id = started.orchestration_instance.execution_id or ""
@@ -120,6 +123,10 @@ class EntityExecutor:
             _enqueue(state, message)
         self._run_queue(batch, entity, scheduler_id, execution_id)
         state.sorter.forget_idle(now, self._options.reorder_window)
+        wake_at = state.sorter.next_release(self._options.reorder_window)
+        if wake_at is not None and wake_at != waiting_before:
+            # A request waits for its predecessor: wake up when it may go on anyway, even if nothing else comes.
+            batch.send(scheduler_id, continue_event_name(wake_at), None)
         new_input = state.to_text()
         end = CompleteOrchestrationAction(status=OrchestrationStatus.ContinuedAsNew, new_input=new_input)
         actions: tuple[Action, ...] = (*batch.sends, end)
@@ -162,7 +169,7 @@ class EntityExecutor:
                 return
             if state.locked_by is not None and state.locked_by == release.parent:
                 state.locked_by = None
-        elif event.name == CONTINUE_EVENT:
+        elif event.name == CONTINUE_EVENT or event.name.startswith(CONTINUE_EVENT + "@"):
             state.suspended = False
 
     # -- running --
@@ -227,14 +234,20 @@ class EntityExecutor:
             batch.send(request.parent, request.id, response.to_text(), request.parent_execution)
 
     def _send_signal(self, batch: _Batch, scheduler_id: str, execution_id: str, signal: EntitySignal) -> None:
+        # Stamped from the generation and the send's index, not the clock: a batch that runs again after a
+        # crash before its commit sends the same requests, which the receiver drops as copies. Each generation
+        # is a new execution for the receiver's sorter, so the sequence starts again with every batch.
         target = EntityId.get_scheduler_id(signal.target)
-        timestamp, predecessor = _stamp(batch.state, target, batch.now)
+        timestamp = batch.started_at + timedelta(microseconds=len(batch.sends) + 1)
+        predecessor = batch.last_stamp.get(target, MIN_TIME)
+        batch.last_stamp[target] = timestamp
         request = RequestMessage(
             id=str(uuid.uuid5(uuid.NAMESPACE_OID, f"{scheduler_id}:{execution_id}:{len(batch.sends)}")),
             operation=signal.operation,
             is_signal=True,
             input=signal.input,
             parent=scheduler_id,
+            parent_execution=execution_id,
             timestamp=timestamp,
             predecessor=predecessor,
         )
@@ -262,12 +275,6 @@ def _next_runnable(state: SchedulerState) -> int | None:
 
 def _enqueue(state: SchedulerState, message: RequestMessage) -> None:
     state.queue.append(message)
-
-
-def _stamp(state: SchedulerState, destination: str, now: datetime) -> tuple[datetime, datetime]:
-    timestamp, predecessor = next_stamp(state.sorter.last_sent.get(destination, MIN_TIME), now)
-    state.sorter.last_sent[destination] = timestamp
-    return timestamp, predecessor
 
 
 def _close(returned: object) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from durable_azure.entities.messages import MIN_TIME, REORDER_WINDOW, RequestMessage, format_time, parse_time
@@ -23,6 +23,11 @@ class _Sender:
     last: datetime = MIN_TIME
     execution_id: str | None = None
     buffered: dict[datetime, RequestMessage] = field(default_factory=dict)
+    # Ours (the extension has neither; Newtonsoft ignores unknown members): the receiver's own clock when it
+    # last heard from the sender, and since when something of it waits. Stamps are the sender's sequence,
+    # not a clock this side can compare with its own.
+    seen: datetime | None = None
+    waiting_since: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         value: dict[str, Any] = {"Last": format_time(self.last)}
@@ -30,6 +35,10 @@ class _Sender:
             value["ExecutionId"] = self.execution_id
         if self.buffered:
             value["Buffered"] = {format_time(stamp): message.to_json() for stamp, message in self.buffered.items()}
+        if self.seen is not None:
+            value["Seen"] = format_time(self.seen)
+        if self.waiting_since is not None:
+            value["WaitingSince"] = format_time(self.waiting_since)
         return value
 
     @classmethod
@@ -39,6 +48,8 @@ class _Sender:
             last=parse_time(value["Last"]) if isinstance(value.get("Last"), str) else MIN_TIME,
             execution_id=value.get("ExecutionId"),
             buffered={parse_time(stamp): RequestMessage.from_json(message) for stamp, message in buffered.items()},
+            seen=parse_time(value["Seen"]) if isinstance(value.get("Seen"), str) else None,
+            waiting_since=parse_time(value["WaitingSince"]) if isinstance(value.get("WaitingSince"), str) else None,
         )
 
 
@@ -46,11 +57,15 @@ class _Sender:
 class MessageSorter:
     """Per-sender order and de-duplication of requests (EXT EntityScheduler/MessageSorter.cs).
 
-    A request names its sender (`parent`), its own stamp and the stamp of the
-    sender's previous request to this entity. It is delivered once everything
-    before it was; a stamp at or below the last delivered one is a copy. Requests
-    without a sender, forwarded lock requests and scheduled ones bypass the sorter,
-    as in the extension; so do unstamped ones. `last_sent` is the sending side for signals this entity sends.
+    A request names its sender (`parent`) and execution, its own stamp and the
+    stamp of the sender's previous request to this entity. It is delivered once
+    everything before it was; a stamp at or below the last delivered one is a
+    copy. A new execution of the sender starts a new sequence (what the old one
+    left waiting is delivered first). A request whose predecessor has not come
+    waits at most the reorder window, measured on this side's clock (stamps are
+    only compared with each other), then goes on anyway. Requests without a
+    sender, forwarded lock requests, scheduled and unstamped ones bypass the
+    sorter. `last_sent` is the sending side for signals this entity sends.
     """
 
     received: dict[str, _Sender] = field(default_factory=dict)
@@ -63,44 +78,70 @@ class MessageSorter:
         if message.parent is None or message.position > 0 or message.due is not None or message.timestamp == MIN_TIME:
             return [message]  # not sequenced by its sender: delivered as it comes
         sender = self.received.setdefault(message.parent, _Sender())
-        if message.parent_execution:
-            # A new execution of the sender starts its own sequence (predecessor MIN), still stamped later.
-            sender.execution_id = message.parent_execution
+        delivered: list[RequestMessage] = []
+        execution = message.parent_execution
+        if execution and sender.execution_id and execution != sender.execution_id:
+            delivered = self._flush(sender)  # the old execution's sequence ends; the new one starts again
+            sender.last = MIN_TIME
+        if execution:
+            sender.execution_id = execution
+        sender.seen = now
         if message.timestamp <= sender.last or message.timestamp in sender.buffered:
-            return []
-        if message.predecessor > sender.last and now - message.timestamp < window:
+            return delivered
+        if message.predecessor > sender.last:
             sender.buffered[message.timestamp] = message
-            return []
-        return self._deliver_from(sender, message)
+            sender.waiting_since = sender.waiting_since or now
+            return delivered
+        return delivered + self._deliver_from(sender, message)
 
     def release_expired(self, now: datetime, window: timedelta = REORDER_WINDOW) -> list[RequestMessage]:
-        """Buffered requests whose predecessor did not come within the reorder window: delivered anyway."""
+        """Requests that waited a whole reorder window for their predecessor: delivered anyway, in order."""
         released: list[RequestMessage] = []
         for sender in self.received.values():
-            for stamp in sorted(sender.buffered):
-                if now - stamp >= window and stamp > sender.last:
-                    released += self._deliver_from(sender, sender.buffered.pop(stamp))
+            if sender.waiting_since is not None and now - sender.waiting_since >= window:
+                released += self._flush(sender)
         return released
+
+    def next_release(self, window: timedelta = REORDER_WINDOW) -> datetime | None:
+        """When the earliest waiting request is due to go on anyway (the entity wakes itself up then)."""
+        times = [s.waiting_since + window for s in self.received.values() if s.waiting_since is not None]
+        return min(times) if times else None
 
     def forget_idle(self, now: datetime, window: timedelta = REORDER_WINDOW) -> None:
         """Drop senders silent for longer than the reorder window, so the state does not grow with senders."""
         horizon = now - window
-        for name in [n for n, s in self.received.items() if s.last < horizon and not s.buffered]:
+        for name in [n for n, s in self.received.items() if (s.seen or s.last) < horizon and not s.buffered]:
             del self.received[name]
         for name in [n for n, stamp in self.last_sent.items() if stamp < horizon]:
             del self.last_sent[name]
 
+    def _flush(self, sender: _Sender) -> list[RequestMessage]:
+        """Everything the sender has waiting, in stamp order (past any gap)."""
+        flushed = [sender.buffered[stamp] for stamp in sorted(sender.buffered) if stamp > sender.last]
+        if flushed:
+            sender.last = flushed[-1].timestamp
+        sender.buffered.clear()
+        sender.waiting_since = None
+        return flushed
+
     @staticmethod
     def _deliver_from(sender: _Sender, message: RequestMessage) -> list[RequestMessage]:
+        """Deliver `message`, then every waiting request whose predecessor is now delivered, in stamp order."""
         delivered = [message]
         sender.last = message.timestamp
         while True:
-            successor = next((m for m in sender.buffered.values() if m.predecessor == sender.last), None)
-            if successor is None:
-                return delivered
+            for stamp in [stamp for stamp in sender.buffered if stamp <= sender.last]:
+                del sender.buffered[stamp]  # copies of what was just delivered
+            ready = [m for m in sender.buffered.values() if m.predecessor <= sender.last]
+            if not ready:
+                break
+            successor = min(ready, key=lambda m: m.timestamp)
             del sender.buffered[successor.timestamp]
             delivered.append(successor)
             sender.last = successor.timestamp
+        if not sender.buffered:
+            sender.waiting_since = None
+        return delivered
 
     def to_json(self) -> dict[str, Any]:
         value: dict[str, Any] = {}

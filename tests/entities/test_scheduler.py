@@ -239,3 +239,34 @@ def test_scheduler_state_round_trips_the_extensions_json() -> None:
     state = SchedulerState.from_text(text)
     assert (state.exists, state.state) == (True, "5")
     assert state.to_text() == text
+
+
+def test_signals_from_successive_executions_of_one_sender_are_all_applied() -> None:
+    """continue_as_new runs the next execution in the same episode: its stamps may repeat the last one's."""
+    events = [
+        request(
+            "add", 1, is_signal=True, parent="o", parent_execution=f"x{n}", timestamp=T0 + timedelta(microseconds=1)
+        )
+        for n in range(5)
+    ]
+    assert new_state(run(events)).state == "5"
+
+
+def test_a_request_waiting_for_its_predecessor_wakes_the_entity_and_goes_on_after_the_window() -> None:
+    stamp = T0 - timedelta(days=2)  # the sender's stamps are its own sequence: no clock this side compares
+    later = request("add", 5, parent="s", id="2", timestamp=stamp, predecessor=stamp - timedelta(seconds=1))
+    result = run([later, request("add", 1, is_signal=True)])
+    state = new_state(result)
+    assert state.state == "1"  # the waiting one is not applied yet
+    (wake,) = [s for s in sends(result) if s.instance_id == ENTITY]
+    assert wake.name == "continue@2026-05-01T10:30:00.0000000Z"
+    executor = EntityExecutor(ENTITIES)
+    woken = executor.execute(
+        [],
+        [
+            OrchestratorStarted(timestamp=T0 + timedelta(minutes=30)),
+            started(state),
+            EventRaised(timestamp=T0, name=wake.name),
+        ],
+    )
+    assert new_state(woken).state == "6"
