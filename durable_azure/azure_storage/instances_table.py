@@ -22,7 +22,7 @@ from durable_azure.azure_storage.messages import envelope_from_json, parse_body
 from durable_azure.azure_storage.names import TaskHubNames, escape_key, unescape_key
 from durable_azure.azure_storage.table_entities import TableRow, odata_literal
 from durable_azure.azure_storage.table_service import TableService
-from durable_azure.errors import ConcurrencyConflictError, ConfigurationError
+from durable_azure.errors import ConcurrencyConflictError, ConfigurationError, StorageError
 from durable_azure.history import ExecutionStarted, OrchestrationStatus, parse_status
 
 INSTANCE_ROW_KEY = ""
@@ -114,6 +114,10 @@ def _field_value(field_name: str, value: Any) -> Any:
     return value
 
 
+_READS_PER_GET = 3
+"""Row reads per `get` when the row's offloaded value vanished under it (replaced by a newer checkpoint)."""
+
+
 class InstancesTable:
     """Point reads and writes of instance rows, and server-side filtered pages."""
 
@@ -125,10 +129,18 @@ class InstancesTable:
     async def get(self, instance_id: str, *, include_input: bool = True) -> InstanceRecord | None:
         """One point read (plus a blob download per offloaded Input/Output); None when absent."""
         select = None if include_input else [c for c in COLUMN_NAMES.values() if c != "Input"]
-        row = await self._tables.get(self.table_name, escape_key(instance_id), INSTANCE_ROW_KEY, select=select)
-        if row is None:
-            return None
-        return await self._record(row, instance_id)
+        for attempt in range(_READS_PER_GET):
+            row = await self._tables.get(self.table_name, escape_key(instance_id), INSTANCE_ROW_KEY, select=select)
+            if row is None:
+                return None
+            try:
+                return await self._record(row, instance_id)
+            except StorageError as error:
+                # The row named a blob that the instance's next checkpoint replaced and deleted between our
+                # two reads (an entity checkpoints every batch; DF extension #2549): read the row again.
+                if error.code != "BlobNotFound" or attempt == _READS_PER_GET - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     async def create(self, record: InstanceRecord, *, etag: str | None) -> str:
         """Insert (etag None) or replace If-Match `etag`; ConcurrencyConflictError otherwise. Returns the ETag.
