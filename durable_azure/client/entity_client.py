@@ -13,6 +13,8 @@ time; sends to different entities run concurrently.
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -75,38 +77,58 @@ class CleanEntityStorageResult:
 
 
 class _ProcessSender:
-    """This process as one sorter sender: its id, and per entity its last stamp and a send lock."""
+    """This process as one sorter sender: its id, and per entity its last stamp and a send lock.
+
+    One per process (a forked child gets its own id and chains) and per event loop (asyncio locks belong
+    to one loop); a thread lock guards the shared tables.
+    """
 
     def __init__(self) -> None:
+        self.pid = os.getpid()
         self.sender_id = f"client:{uuid.uuid4()}"
         self._last: OrderedDict[str, datetime] = OrderedDict()
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}  # the lock, and how many sends use it
+        self._locks: dict[tuple[int, str], tuple[asyncio.Lock, int]] = {}  # the lock, and how many sends use it
+        self._guard = threading.Lock()
 
-    async def send_in_order(self, destination: str, send: Callable[[datetime, datetime], Awaitable[None]]) -> None:
-        """Stamp and send one request; the stamp chains to the last request to `destination` that was stored.
+    async def send_in_order(self, destination: str, send: Callable[[datetime, datetime], Awaitable[bool]]) -> None:
+        """Stamp and send one request; the stamp chains to the last sequenced request to `destination` stored.
 
-        `destination` names the entity *and* its task hub (`destination_key`): the same entity id in
-        another hub is another receiver, which never sees this one's requests.
+        `send` returns whether the request was sequenced (a scheduled signal is not: it bypasses the
+        receiver's sorter, so the next request must not name it). `destination` names the entity *and* its
+        task hub (`destination_key`): the same entity id in another hub is another receiver.
         """
-        lock, users = self._locks.get(destination) or (asyncio.Lock(), 0)
-        self._locks[destination] = (lock, users + 1)
+        key = (id(asyncio.get_running_loop()), destination)
+        with self._guard:
+            lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
+            self._locks[key] = (lock, users + 1)
         try:
             async with lock:
-                timestamp, predecessor = next_stamp(self._last.get(destination, MIN_TIME), datetime.now(UTC))
-                await send(timestamp, predecessor)  # a failed send leaves the chain where it was
-                self._last[destination] = timestamp
-                self._last.move_to_end(destination)
-                if len(self._last) > _SENDER_ENTRIES:
-                    self._last.popitem(last=False)
+                with self._guard:
+                    timestamp, predecessor = next_stamp(self._last.get(destination, MIN_TIME), datetime.now(UTC))
+                if await send(timestamp, predecessor):  # a failed send leaves the chain where it was
+                    with self._guard:
+                        self._last[destination] = max(timestamp, self._last.get(destination, MIN_TIME))
+                        self._last.move_to_end(destination)
+                        if len(self._last) > _SENDER_ENTRIES:
+                            self._last.popitem(last=False)
         finally:
-            lock, users = self._locks[destination]
-            if users == 1:
-                del self._locks[destination]
-            else:
-                self._locks[destination] = (lock, users - 1)
+            with self._guard:
+                lock, users = self._locks[key]
+                if users == 1:
+                    del self._locks[key]
+                else:
+                    self._locks[key] = (lock, users - 1)
 
 
 _SENDER = _ProcessSender()
+
+
+def _sender() -> _ProcessSender:
+    """The process's sender; a new one in a forked child, which must not reuse its parent's id and chains."""
+    global _SENDER
+    if _SENDER.pid != os.getpid():
+        _SENDER = _ProcessSender()
+    return _SENDER
 
 
 def destination_key(hub: TaskHub, scheduler_id: str) -> str:
@@ -147,21 +169,24 @@ class EntityClientMixin:
         await self._ensure_hub()
         scheduler_id = EntityId.get_scheduler_id(entity)
 
-        async def send(timestamp: datetime, predecessor: datetime) -> None:
+        sender = _sender()
+
+        async def send(timestamp: datetime, predecessor: datetime) -> bool:
             scheduled = signal_time is not None and signal_time > datetime.now(UTC)
             request = RequestMessage(
                 id=str(uuid.uuid4()),
                 operation=operation_name,
                 is_signal=True,
                 input=input_text,
-                parent=None if scheduled else _SENDER.sender_id,
+                parent=None if scheduled else sender.sender_id,
                 due=signal_time if scheduled else None,
                 timestamp=timestamp,
                 predecessor=predecessor,
             )
             await self._send_request(scheduler_id, request)
+            return not scheduled
 
-        await _SENDER.send_in_order(destination_key(self._hub, scheduler_id), send)
+        await sender.send_in_order(destination_key(self._hub, scheduler_id), send)
 
     async def _send_request(self, scheduler_id: str, request: RequestMessage) -> None:
         now = datetime.now(UTC)

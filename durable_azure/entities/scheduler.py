@@ -59,6 +59,8 @@ DEFAULT_MAX_BATCH = 5000
 """`maxEntityOperationBatchSize` outside the Consumption plan: operations per batch before yielding."""
 
 EARLY_TOLERANCE = timedelta(milliseconds=100)
+ORPHANED_LOCK_RELEASE = "fix-orphaned-lock"
+"""The release id `clean_entity_storage` sends for a lock whose owner is gone (the extension's)."""
 MAX_DELAY = timedelta(days=6)
 """Longer delays are cut into hops of 3 days (the provider's queue visibility limit), as the extension does."""
 
@@ -167,8 +169,13 @@ class EntityExecutor:
                 release = ReleaseMessage.from_text(event.input)
             except ValueError:
                 return
-            if state.locked_by is not None and state.locked_by == release.parent:
-                state.locked_by = None
+            # The lock ends only for the section it was taken for: a release delivered late or twice, after the
+            # same orchestration locked again, is ignored. `clean_entity_storage`'s repair names no lock id.
+            matches = state.lock_id is None or release.id in (state.lock_id, ORPHANED_LOCK_RELEASE)
+            if state.locked_by is not None and state.locked_by == release.parent and matches:
+                state.locked_by = state.lock_id = None
+            # A release that overtook its lock request (the owner ended while waiting): drop the request.
+            state.queue = [m for m in state.queue if not (m.is_lock_request and m.id == release.id)]
         elif event.name == CONTINUE_EVENT or event.name.startswith(CONTINUE_EVENT + "@"):
             state.suspended = False
 
@@ -257,6 +264,7 @@ class EntityExecutor:
         """This entity joins the caller's critical section; forward to the next entity or grant it."""
         assert request.lockset is not None and request.parent is not None
         batch.state.locked_by = request.parent
+        batch.state.lock_id = request.id
         request.position += 1
         if request.position < len(request.lockset):
             next_entity = EntityId.get_scheduler_id(request.lockset[request.position])

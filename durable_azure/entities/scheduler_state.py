@@ -171,6 +171,7 @@ class SchedulerState:
     state: str | None = None
     queue: list[RequestMessage] = field(default_factory=list)
     locked_by: str | None = None
+    lock_id: str | None = None  # ours ("lockId"): the request id of the lock held, so a stale release is ignored
     suspended: bool = False
     sorter: MessageSorter = field(default_factory=MessageSorter)
 
@@ -184,6 +185,8 @@ class SchedulerState:
             value["queue"] = [message.to_json() for message in self.queue]
         if self.locked_by is not None:
             value["lockedBy"] = self.locked_by
+        if self.lock_id is not None:
+            value["lockId"] = self.lock_id
         if self.suspended:
             value["suspended"] = True
         value["sorter"] = self.sorter.to_json()
@@ -203,6 +206,7 @@ class SchedulerState:
             state=state if isinstance(state, str) or state is None else json.dumps(state),
             queue=[RequestMessage.from_json(message) for message in value.get("queue") or []],
             locked_by=value.get("lockedBy"),
+            lock_id=value.get("lockId"),
             suspended=bool(value.get("suspended", False)),
             sorter=MessageSorter.from_json(value.get("sorter")),
         )

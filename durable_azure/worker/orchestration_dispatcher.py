@@ -22,6 +22,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from durable_azure.azure_storage import MessageData, ReceivedMessage, TaskHub, TaskHubQueue
+from durable_azure.entities import is_entity_instance
 from durable_azure.errors import StorageError
 from durable_azure.history import TimerFired
 from durable_azure.worker.anchors import AnchorBook
@@ -194,7 +195,9 @@ class OrchestrationDispatcher:
             return
         reason = message.decode_error or f"dequeued {message.dequeue_count} times without completing"
         logger.error("message.poison queue=%s id=%s reason=%s", queue.name, message.message_id, reason)
-        if message.data is not None:
+        if message.data is not None and not is_entity_instance(message.data.instance.instance_id):
+            # An entity is never failed: a Failed entity would drop every later operation. Its poison
+            # message alone goes aside (a caller waiting on it is not answered; the log line says which).
             await self._runner.fail_instance(message.data.instance.instance_id, f"poison message: {reason}")
         await queue.move_to_poison(message, reason)
 

@@ -270,3 +270,29 @@ def test_a_request_waiting_for_its_predecessor_wakes_the_entity_and_goes_on_afte
         ],
     )
     assert new_state(woken).state == "6"
+
+
+def test_a_late_release_of_an_earlier_section_does_not_end_the_current_one() -> None:
+    def lock(request_id: str) -> EventRaised:
+        message = RequestMessage(id=request_id, parent="owner", lockset=[EntityId("counter", "k1")])
+        return EventRaised(timestamp=T0, name="op", input=message.to_text())
+
+    def release(request_id: str) -> EventRaised:
+        return EventRaised(timestamp=T0, name="release", input=json.dumps({"parent": "owner", "id": request_id}))
+
+    state = new_state(run([lock("L2")]))
+    state = new_state(run([release("L1")], state))  # the first section's release, delivered late
+    assert (state.locked_by, state.lock_id) == ("owner", "L2")
+    state = new_state(run([release("L2")], state))
+    assert state.locked_by is None
+
+
+def test_a_release_that_overtakes_its_lock_request_drops_the_request() -> None:
+    other = RequestMessage(id="L0", parent="first", lockset=[EntityId("counter", "k1")])
+    waiting = RequestMessage(id="L1", parent="gone", lockset=[EntityId("counter", "k1")])
+    state = new_state(run([EventRaised(timestamp=T0, name="op", input=m.to_text()) for m in (other, waiting)]))
+    assert state.locked_by == "first" and [m.id for m in state.queue] == ["L1"]
+    gone = EventRaised(timestamp=T0, name="release", input=json.dumps({"parent": "gone", "id": "L1"}))
+    first = EventRaised(timestamp=T0, name="release", input=json.dumps({"parent": "first", "id": "L0"}))
+    state = new_state(run([gone, first], state))
+    assert state.locked_by is None and state.queue == []  # not locked by an orchestration that ended
