@@ -262,7 +262,9 @@ class EntityExecutor:
 
     def _lock(self, batch: _Batch, request: RequestMessage) -> None:
         """This entity joins the caller's critical section; forward to the next entity or grant it."""
-        assert request.lockset is not None and request.parent is not None
+        if request.lockset is None or request.parent is None or request.position >= len(request.lockset):
+            logger.warning("entity.lock_ignored id=%s: a lock request without an owner or lock set", request.id)
+            return  # nobody to grant it to: locking would hold the entity forever
         batch.state.locked_by = request.parent
         batch.state.lock_id = request.id
         request.position += 1

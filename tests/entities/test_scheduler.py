@@ -296,3 +296,11 @@ def test_a_release_that_overtakes_its_lock_request_drops_the_request() -> None:
     first = EventRaised(timestamp=T0, name="release", input=json.dumps({"parent": "first", "id": "L0"}))
     state = new_state(run([gone, first], state))
     assert state.locked_by is None and state.queue == []  # not locked by an orchestration that ended
+
+
+def test_a_lock_request_without_an_owner_is_ignored_and_the_entity_goes_on() -> None:
+    broken = RequestMessage(id="L", lockset=[EntityId("counter", "k1")])
+    state = new_state(
+        run([EventRaised(timestamp=T0, name="op", input=broken.to_text()), request("add", 2, is_signal=True)])
+    )
+    assert state.locked_by is None and state.state == "2"
