@@ -7,19 +7,11 @@ from collections.abc import AsyncIterator
 import pytest_asyncio
 
 from durable_azure.azure_storage import TaskHub
-from durable_azure.client import DurableOrchestrationClient
-from durable_azure.worker import Worker
 from tests.entities import apps
-from tests.worker.conftest import TEST_SETTINGS, Running
+from tests.worker.conftest import Running, worker_and_client
 
 
 @pytest_asyncio.fixture
 async def running(task_hub: TaskHub) -> AsyncIterator[Running]:
-    worker = Worker(task_hub, apps.registry(), TEST_SETTINGS)
-    await worker.start()
-    client = DurableOrchestrationClient(task_hub)
-    try:
-        yield Running(task_hub, worker, client)
-    finally:
-        await client.close()
-        await worker.stop(timeout=5)
+    async with worker_and_client(task_hub, apps.registry()) as running:
+        yield running

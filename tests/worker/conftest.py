@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,6 +13,7 @@ from durable_azure.azure_storage import TaskHub
 from durable_azure.client import DurableOrchestrationClient
 from durable_azure.settings import DurableTaskSettings
 from durable_azure.worker import Worker
+from durable_azure.worker.registry import Registry
 from tests.worker import apps
 
 # Short polling and leases keep the tests quick; everything else is the default.
@@ -31,9 +33,10 @@ class Running:
     client: DurableOrchestrationClient
 
 
-@pytest_asyncio.fixture
-async def running(task_hub: TaskHub) -> AsyncIterator[Running]:
-    worker = Worker(task_hub, apps.registry(), TEST_SETTINGS)
+@contextlib.asynccontextmanager
+async def worker_and_client(task_hub: TaskHub, registry: Registry) -> AsyncIterator[Running]:
+    """A started worker for `registry` and a client on the same hub; both stopped afterwards."""
+    worker = Worker(task_hub, registry, TEST_SETTINGS)
     await worker.start()
     client = DurableOrchestrationClient(task_hub)
     try:
@@ -41,3 +44,9 @@ async def running(task_hub: TaskHub) -> AsyncIterator[Running]:
     finally:
         await client.close()
         await worker.stop(timeout=5)
+
+
+@pytest_asyncio.fixture
+async def running(task_hub: TaskHub) -> AsyncIterator[Running]:
+    async with worker_and_client(task_hub, apps.registry()) as running:
+        yield running
