@@ -36,8 +36,9 @@ PAUSE = 0.15
 """Seconds each sender waits between signals, so sending spans the kills (about 40 s)."""
 PROGRESS_BEFORE_KILL = 40
 """Operations the entity must have applied since the last kill: a worker has taken over and is mid-run."""
-SETTLE_SECONDS = 20.0
-"""How long the count must stay put with no message left: longer than the control queue's visibility timeout."""
+SETTLE_SECONDS = 10.0
+"""How long the count must stay put with no message left (invisible ones count); twice this, longer than the
+control queue's visibility timeout, when a wake-up message waits in the queue and nothing in the sorter."""
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -70,7 +71,7 @@ async def test_killing_the_entitys_worker_applies_each_signal_once(tmp_path: Pat
 async def test_killing_the_entitys_worker_applies_each_orchestration_signal_once(
     tmp_path: Path, connection_string: str
 ) -> None:
-    """The senders are orchestrations (4 x 250 signals, in rounds between timers), killed along with the entity.
+    """The senders are orchestrations (4 x 250 signals, in rounds of 25 between timers), killed along with the entity.
 
     An orchestration episode sends its signals before it commits its history (DTFx's order); a worker killed
     between the two leaves signals that the retried episode sends again. Their ids and stamps derive from the
@@ -87,7 +88,7 @@ async def test_killing_the_entitys_worker_applies_each_orchestration_signal_once
             await wait_for_all_leases(workers.logs, partitions=4)
             async with DurableOrchestrationClient(hub) as client:
                 ids = [
-                    await client.start_new("signal_counter", f"sender-{n}", [entity.key, SIGNALS // SENDERS, 10])
+                    await client.start_new("signal_counter", f"sender-{n}", [entity.key, SIGNALS // SENDERS, 25])
                     for n in range(SENDERS)
                 ]
                 kills = await _kill_owners(hub, client, workers, entity, KILLS)
