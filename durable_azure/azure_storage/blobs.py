@@ -52,9 +52,10 @@ class LargeMessageStore:
             )
         return gzip.decompress(blob.data).decode("utf-8")
 
-    async def delete_prefix(self, prefix: str, *, keep: Collection[str] = ()) -> int:
-        """Delete every blob whose name starts with `prefix`, except those in `keep`; returns how many."""
+    async def delete_prefix(self, prefix: str, *, keep: Collection[str] = (), spare_prefix: str | None = None) -> int:
+        """Delete every blob whose name starts with `prefix`, except those in `keep` and those that start with
+        `spare_prefix`; returns how many."""
         names = [item.name for item in await self._blobs.list_blobs(self.container, prefix=prefix)]
-        doomed = [name for name in names if name not in keep]
+        doomed = [name for name in names if name not in keep and not (spare_prefix and name.startswith(spare_prefix))]
         await asyncio.gather(*(self._blobs.delete(self.container, name) for name in doomed))
         return len(doomed)

@@ -161,7 +161,10 @@ class HistoryTable:
             etag = new_etag
         if replaces_history:  # continue-as-new or a replaced instance: the old generation's blobs are orphans now
             kept = {value for row in rows for key, value in row.items() if key.endswith(BLOB_NAME_SUFFIX)}
-            await self._large_messages.delete_prefix(f"{escape_key(instance_id)}/history-", keep=kept)
+            # The Instances row's own offloaded values (`history--…`) are not history's: the row still names
+            # them until the checkpoint's next step rewrites it (and forever, if the worker dies in between).
+            prefix = f"{escape_key(instance_id)}/history-"
+            await self._large_messages.delete_prefix(prefix, keep=kept, spare_prefix=f"{prefix}-")
         return new_etag
 
     async def _row(self, instance_id: str, execution_id: str, index: int, event: HistoryEvent) -> dict[str, Any]:

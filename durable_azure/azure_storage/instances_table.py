@@ -174,6 +174,14 @@ class InstancesTable:
             raise ConfigurationError(f"not Instances-table fields: {sorted(unknown)}")
         entity = await self._entity(instance_id, columns)
         await self._tables.batch(self.table_name, [BatchOperation("upsert_merge", entity)], operation="update instance")
+        offloaded = {
+            name
+            for column in (COLUMN_NAMES[field] for field in _LARGE_FIELDS if field in columns)
+            if (name := self._large_messages.blob_name_from_url(str(entity.get(column, "")))) is not None
+        }
+        if offloaded:  # the values this row named before are orphans now (a reader mid-read re-reads the row)
+            prefix = f"{escape_key(instance_id)}/history--"
+            await self._large_messages.delete_prefix(prefix, keep=offloaded)
 
     async def _entity(self, instance_id: str, values: dict[str, Any]) -> dict[str, Any]:
         entity: dict[str, Any] = {"PartitionKey": escape_key(instance_id), "RowKey": INSTANCE_ROW_KEY}

@@ -160,3 +160,27 @@ async def test_a_new_generation_deletes_the_blobs_only_the_old_one_used(
     second_blobs = [blob.name async for blob in container.list_blobs()]
     assert len(second_blobs) == 1 and second_blobs != first_blobs  # the first generation's blob is gone
     assert (await task_hub.history.load("cycle")).events[0].input == json.dumps("x" * 50_000)
+
+
+async def test_a_new_generation_leaves_the_instances_rows_own_blobs_alone(task_hub: TaskHub) -> None:
+    """The Instances row still names its offloaded input after history is replaced (until the checkpoint's next
+    step, or for good if the worker dies in between): replacing history must not delete that blob."""
+
+    def generation(execution_id: str) -> list[HistoryEvent]:
+        events = _history("entity-like", execution_id, 0)
+        events[0] = ExecutionStarted(
+            orchestration_instance=OrchestrationInstance(instance_id="entity-like", execution_id=execution_id),
+            input=json.dumps("y" * 50_000),
+        )
+        return events
+
+    etag = await task_hub.history.append(
+        "entity-like", execution_id="g1", start_index=0, events=generation("g1"), etag=None
+    )
+    big = json.dumps("z" * 70_000)
+    await task_hub.instances.update("entity-like", input=big)
+    await task_hub.history.append("entity-like", execution_id="g2", start_index=0, events=generation("g2"), etag=etag)
+    record = await task_hub.instances.get("entity-like")
+    assert record is not None and record.input == big
+    await task_hub.instances.update("entity-like", input=json.dumps("w" * 70_000))  # its old blob goes now
+    assert (await task_hub.instances.get("entity-like")).input == json.dumps("w" * 70_000)  # type: ignore[union-attr]
