@@ -19,7 +19,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from durable_azure import serialization
@@ -37,14 +37,13 @@ from durable_azure.entities import (
     SchedulerState,
     as_entity_id,
     check_entity_key,
+    delivery_time,
     encode_operation_input,
     next_stamp,
     scheduled_event_name,
 )
 from durable_azure.history import EventRaised, OrchestrationInstance
 
-MAX_SIGNAL_DELAY = timedelta(days=6)
-"""A signal due later than this is delivered in hops of 3 days (the queue's visibility limit), as the extension does."""
 _SENDER_ENTRIES = 10_000
 
 
@@ -192,7 +191,7 @@ class EntityClientMixin:
         now = datetime.now(UTC)
         name, delay = OPERATION_EVENT, 0.0
         if request.due is not None:
-            delivery = request.due if request.due - now <= MAX_SIGNAL_DELAY else now + timedelta(days=3)
+            delivery = delivery_time(request.due, now)
             name, delay = scheduled_event_name(delivery), max(0.0, (delivery - now).total_seconds())
         event = EventRaised(timestamp=now, name=name, input=request.to_text())
         message = MessageData(event=event, instance=OrchestrationInstance(instance_id=scheduler_id))

@@ -19,12 +19,13 @@ from durable_azure.entities.messages import (
     RequestMessage,
     ResponseMessage,
     continue_event_name,
+    delivery_time,
     delivery_time_of,
     next_stamp,
     scheduled_event_name,
 )
 from durable_azure.entities.scheduler import DEFAULT_MAX_BATCH, EntityExecutor, EntityFunction, EntityOptions
-from durable_azure.entities.scheduler_state import REORDER_WINDOW, SchedulerState, stored_entity_state
+from durable_azure.entities.scheduler_state import REORDER_WINDOW, SchedulerState
 
 __all__ = [
     "CONTINUE_EVENT",
@@ -50,11 +51,11 @@ __all__ = [
     "check_entity_key",
     "continue_event_name",
     "decode_operation_input",
+    "delivery_time",
     "delivery_time_of",
     "encode_operation_input",
     "entity_function_of",
     "is_entity_instance",
     "next_stamp",
     "scheduled_event_name",
-    "stored_entity_state",
 ]

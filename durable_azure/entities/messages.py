@@ -64,6 +64,15 @@ def scheduled_event_name(delivery_time: datetime) -> str:
     return f"{OPERATION_EVENT}@{format_time(delivery_time)}"
 
 
+MAX_DELAY = timedelta(days=6)
+"""A request due later than this is delivered in hops of 3 days (the queue visibility limit), as the extension does."""
+
+
+def delivery_time(due: datetime, now: datetime) -> datetime:
+    """When a request due at `due` is delivered: then, or in 3 days when it is further off than `MAX_DELAY`."""
+    return due if due - now <= MAX_DELAY else now + timedelta(days=3)
+
+
 def continue_event_name(delivery_time: datetime) -> str:
     """`continue@<time>`: ours, an entity's wake-up at `delivery_time` (a request waits for its predecessor)."""
     return f"{CONTINUE_EVENT}@{format_time(delivery_time)}"

@@ -37,6 +37,7 @@ from durable_azure.entities.messages import (
     RequestMessage,
     ResponseMessage,
     continue_event_name,
+    delivery_time,
     is_request_event,
     scheduled_event_name,
 )
@@ -61,8 +62,6 @@ DEFAULT_MAX_BATCH = 5000
 EARLY_TOLERANCE = timedelta(milliseconds=100)
 ORPHANED_LOCK_RELEASE = "fix-orphaned-lock"
 """The release id `clean_entity_storage` sends for a lock whose owner is gone (the extension's)."""
-MAX_DELAY = timedelta(days=6)
-"""Longer delays are cut into hops of 3 days (the provider's queue visibility limit), as the extension does."""
 
 EntityFunction = Callable[[DurableEntityContext], Any]
 
@@ -121,8 +120,7 @@ class EntityExecutor:
         execution_id = started.orchestration_instance.execution_id or ""
         for event in incoming:
             self._receive(batch, scheduler_id, event)
-        for message in state.sorter.release_expired(now, self._options.reorder_window):
-            _enqueue(state, message)
+        state.queue += state.sorter.release_expired(now, self._options.reorder_window)
         self._run_queue(batch, entity, scheduler_id, execution_id)
         state.sorter.forget_idle(now, self._options.reorder_window)
         wake_at = state.sorter.next_release(self._options.reorder_window)
@@ -152,22 +150,19 @@ class EntityExecutor:
         if is_request_event(event.name):
             try:
                 request = RequestMessage.from_text(event.input)
-            except ValueError:
-                return  # not a request we can read: nothing to apply, nobody to answer
+            except ValueError as error:
+                _log_unreadable(scheduler_id, event, error)  # nothing to apply, nobody to answer
+                return
             if request.due is not None and request.due > batch.now + EARLY_TOLERANCE:
-                delivery = (
-                    min(request.due, batch.now + timedelta(days=3))
-                    if request.due - batch.now > MAX_DELAY
-                    else request.due
-                )
+                delivery = delivery_time(request.due, batch.now)
                 batch.send(scheduler_id, scheduled_event_name(delivery), request.to_text())
                 return
-            for message in state.sorter.receive(request, batch.now, self._options.reorder_window):
-                _enqueue(state, message)
+            state.queue += state.sorter.receive(request, batch.now, self._options.reorder_window)
         elif event.name == RELEASE_EVENT:
             try:
                 release = ReleaseMessage.from_text(event.input)
-            except ValueError:
+            except ValueError as error:
+                _log_unreadable(scheduler_id, event, error)
                 return
             # The lock ends only for the section it was taken for: a release delivered late or twice, after the
             # same orchestration locked again, is ignored. `clean_entity_storage`'s repair names no lock id.
@@ -178,6 +173,8 @@ class EntityExecutor:
             state.queue = [m for m in state.queue if not (m.is_lock_request and m.id == release.id)]
         elif event.name == CONTINUE_EVENT or event.name.startswith(CONTINUE_EVENT + "@"):
             state.suspended = False
+        else:
+            logger.warning("entity.event_ignored entity=%s event=%s: not an entity message", scheduler_id, event.name)
 
     # -- running --
 
@@ -225,7 +222,7 @@ class EntityExecutor:
             result_text, signals = context._commit()
             response = ResponseMessage(result_text)
         except Exception as error:  # the operation fails alone: its caller sees it, the entity goes on
-            response = ResponseMessage(_json_string(str(error) or type(error).__name__), type(error).__name__)
+            response = ResponseMessage(json.dumps(str(error) or type(error).__name__), type(error).__name__)
             signals = []
             logger.warning(
                 "entity.operation_failed entity=%s operation=%s signal=%s error=%s: %s",
@@ -283,18 +280,14 @@ def _next_runnable(state: SchedulerState) -> int | None:
     return next((i for i, m in enumerate(state.queue) if m.parent == state.locked_by), None)
 
 
-def _enqueue(state: SchedulerState, message: RequestMessage) -> None:
-    state.queue.append(message)
-
-
 def _close(returned: object) -> None:
     close = getattr(returned, "close", None)
     if callable(close):
         close()
 
 
-def _json_string(text: str) -> str:
-    return json.dumps(text)
+def _log_unreadable(scheduler_id: str, event: EventRaised, error: Exception) -> None:
+    logger.warning("entity.message_unreadable entity=%s event=%s error=%s", scheduler_id, event.name, error)
 
 
 def _execution_started(history: Sequence[HistoryEvent], new_events: Sequence[HistoryEvent]) -> ExecutionStarted:

@@ -304,3 +304,16 @@ def test_a_lock_request_without_an_owner_is_ignored_and_the_entity_goes_on() -> 
         run([EventRaised(timestamp=T0, name="op", input=broken.to_text()), request("add", 2, is_signal=True)])
     )
     assert state.locked_by is None and state.state == "2"
+
+
+def test_a_message_the_entity_cannot_read_is_logged_not_dropped_silently(caplog: pytest.LogCaptureFixture) -> None:
+    events = [
+        EventRaised(timestamp=T0, name="op", input="not json"),
+        EventRaised(timestamp=T0, name="Approval", input='"yes"'),  # raise_event aimed at an entity by mistake
+        request("add", 1, is_signal=True),
+    ]
+    with caplog.at_level("WARNING"):
+        state = new_state(run(events))
+    assert state.state == "1"
+    assert "entity.message_unreadable entity=@counter@k1 event=op" in caplog.text
+    assert "entity.event_ignored entity=@counter@k1 event=Approval" in caplog.text
