@@ -25,7 +25,7 @@ from durable_azure.entities.messages import (
     scheduled_event_name,
 )
 from durable_azure.entities.scheduler import DEFAULT_MAX_BATCH, EntityExecutor, EntityFunction, EntityOptions
-from durable_azure.entities.scheduler_state import REORDER_WINDOW, SchedulerState
+from durable_azure.entities.scheduler_state import REORDER_WINDOW, SchedulerState, stored_entity_state
 
 __all__ = [
     "CONTINUE_EVENT",
@@ -58,4 +58,5 @@ __all__ = [
     "is_entity_instance",
     "next_stamp",
     "scheduled_event_name",
+    "stored_entity_state",
 ]

@@ -221,3 +221,9 @@ class SchedulerState:
         if self.locked_by is not None:
             value["lockedBy"] = self.locked_by
         return json.dumps(value, separators=(",", ":"))
+
+
+def stored_entity_state(scheduler_text: str | None) -> tuple[bool, str | None]:
+    """(exists, state JSON text) from a stored scheduler state, as a reader of the Instances row sees it."""
+    state = SchedulerState.from_text(scheduler_text)
+    return state.exists, state.state if state.exists else None
