@@ -1,10 +1,11 @@
 """The layers of DESIGN.md, checked on the source: no module imports a layer above its own.
 
 Order, bottom to top: errors, history, serialization, settings, status (value models, stdlib only) <
-orchestration, entities < azure_storage < worker < client < functions < cli. Besides: only azure_storage/ may import the
-Azure Storage SDKs (azure.storage, azure.data.tables, azure.core); azurite.py uses the standard library only;
-the replay engine (orchestration/) touches no clock, randomness, operating system, network or event loop.
-A new top-level module must be given a layer here, or this test fails.
+orchestration, entities < protocol < azure_storage < worker < client < functions < cli. Besides: only
+azure_storage/ may import the Azure Storage SDKs (azure.storage, azure.data.tables, azure.core); azurite.py
+uses the standard library only; the replay engine (orchestration/, entities/, protocol/) touches no clock,
+randomness, operating system, network or event loop. A new top-level module must be given a layer here, or
+this test fails.
 """
 
 from __future__ import annotations
@@ -29,15 +30,16 @@ LAYER_ORDER: dict[str, int] = {
     "azurite": 0,
     "orchestration": 1,
     "entities": 1,  # the entity scheduler: pure, beside the replay engine
-    "azure_storage": 2,
-    "worker": 3,
-    "client": 4,
-    "functions": 5,
-    "models": 5,  # the SDK's module paths (azure.durable_functions.models.X), re-exporting lower layers
-    "cli": 6,
-    "cli_support": 6,
-    "cli_entities": 6,
-    "__main__": 6,
+    "protocol": 2,  # the official SDK's out-of-process protocol: pure, drives the replay engine
+    "azure_storage": 3,
+    "worker": 4,
+    "client": 5,
+    "functions": 6,
+    "models": 6,  # the SDK's module paths (azure.durable_functions.models.X), re-exporting lower layers
+    "cli": 7,
+    "cli_support": 7,
+    "cli_entities": 7,
+    "__main__": 7,
 }
 
 STORAGE_SDKS = ("azure.storage", "azure.data.tables", "azure.core")
@@ -139,7 +141,7 @@ def test_azurite_launcher_uses_only_the_standard_library() -> None:
 
 @pytest.mark.parametrize(
     "path",
-    sorted([*(PACKAGE_DIR / "orchestration").rglob("*.py"), *(PACKAGE_DIR / "entities").rglob("*.py")]),
+    sorted(path for layer in ("orchestration", "entities", "protocol") for path in (PACKAGE_DIR / layer).rglob("*.py")),
     ids=lambda path: module_name(path),
 )
 def test_replay_engine_is_pure(path: Path) -> None:

@@ -33,6 +33,7 @@ from durable_azure.history import (
 )
 from durable_azure.orchestration import ExecutionResult, OrchestrationExecutor, OrchestrationState
 from durable_azure.orchestration.http import HttpSettings
+from durable_azure.protocol import ProtocolOrchestrationExecutor
 from durable_azure.worker.anchors import AnchorBook, AnchorPlan, unfinished_activities
 from durable_azure.worker.checkpoint import Checkpoint, execution_started, write_checkpoint
 from durable_azure.worker.continuation import MAX_CONTINUE_AS_NEW_PER_EPISODE, continue_in_next_episode, next_execution
@@ -294,6 +295,8 @@ class EpisodeRunner:
     def _new_executor(self, instance_id: str) -> Executor:
         if is_entity_instance(instance_id):
             return EntityExecutor(self._registry.entities, self._entity_options)
+        if self._registry.sdk_orchestrators:
+            return ProtocolOrchestrationExecutor(self._registry.sdk_orchestrators, http_settings=self._http_settings)
         return OrchestrationExecutor(self._registry.orchestrators, http_settings=self._http_settings)
 
     def _remember(

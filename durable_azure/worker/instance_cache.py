@@ -32,8 +32,9 @@ from datetime import datetime
 from durable_azure.entities import EntityExecutor
 from durable_azure.history import HistoryEvent
 from durable_azure.orchestration import OrchestrationExecutor, OrchestrationState
+from durable_azure.protocol import ProtocolOrchestrationExecutor
 
-Executor = OrchestrationExecutor | EntityExecutor
+Executor = OrchestrationExecutor | EntityExecutor | ProtocolOrchestrationExecutor
 """What runs an instance's episodes: the replay engine, or the entity scheduler for `@name@key` instances."""
 
 INSTANCE_BYTES = 3_500

@@ -14,6 +14,7 @@ from typing import Any
 from durable_azure.entities import EntityFunction
 from durable_azure.errors import ConfigurationError
 from durable_azure.orchestration.http import HTTP_ACTIVITY_NAME
+from durable_azure.protocol import SdkOrchestrator
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,10 +36,18 @@ class Registry:
     activities: Mapping[str, ActivityFunction] = field(default_factory=dict)
     entities: Mapping[str, EntityFunction] = field(default_factory=dict)
     """Entity functions by lower-cased name: the extension looks entities up without case."""
+    sdk_orchestrators: Mapping[str, SdkOrchestrator] = field(default_factory=dict)
+    """Orchestrators of an unmodified app (`import azure.durable_functions`), run through the SDK's protocol."""
 
     def __post_init__(self) -> None:
+        if self.orchestrators and self.sdk_orchestrators:
+            native, official = sorted(self.orchestrators)[0], sorted(self.sdk_orchestrators)[0]
+            raise ConfigurationError(
+                f"the app mixes orchestrators of durable_azure ('{native}') and of azure.durable_functions "
+                f"('{official}'): one app uses one SDK; port every orchestrator (change the import) or none"
+            )
         # The extension reserves the built-in HTTP activity's name (case-insensitively) for call_http.
-        for name in (*self.orchestrators, *self.activities, *self.entities):
+        for name in (*self.orchestrators, *self.sdk_orchestrators, *self.activities, *self.entities):
             if name.lower() == HTTP_ACTIVITY_NAME.lower():
                 raise ConfigurationError(f"function name '{name}' is reserved by Durable Functions for call_http")
         for name, function in self.entities.items():
