@@ -74,7 +74,7 @@ _MARKERS = frozenset({OrchestratorStarted, OrchestratorCompleted, GenericEvent, 
 # scheduling events of that last episode must match, its end marker records it, late events carry over.
 _AFTER_FINISH = frozenset({*SCHEDULING_EVENT_TYPES, *_MARKERS, ExecutionCompleted, ContinueAsNew, EventRaised})
 # Events applied while suspended; everything else waits for ExecutionResumed, in order.
-_WHILE_SUSPENDED: frozenset[type[HistoryEvent]] = frozenset(
+APPLIED_WHILE_SUSPENDED: frozenset[type[HistoryEvent]] = frozenset(
     {*SCHEDULING_EVENT_TYPES, *_MARKERS, ExecutionCompleted, ContinueAsNew, ExecutionTerminated}
     | {ExecutionSuspended, ExecutionResumed}
 )
@@ -159,7 +159,7 @@ class OrchestrationExecutor:
             return
         if self._runtime is None and event_type not in _BEFORE_START:
             return
-        if self._is_suspended and event_type not in _WHILE_SUSPENDED:
+        if self._is_suspended and event_type not in APPLIED_WHILE_SUSPENDED:
             self._deferred.append(event)
             return
         self._run_handler(event)

@@ -14,8 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from durable_azure.errors import OrchestrationError
-from durable_azure.history import ExecutionStarted, HistoryEvent
+from durable_azure.history import ExecutionResumed, ExecutionStarted, ExecutionSuspended, HistoryEvent
 from durable_azure.orchestration import ExecutionResult, OrchestrationExecutor
+from durable_azure.orchestration.executor import APPLIED_WHILE_SUSPENDED
 from durable_azure.orchestration.http import HttpSettings
 from durable_azure.protocol.payload import trigger_payload
 from durable_azure.protocol.replies import OrchestratorReply, ProtocolError, parse_reply, reply_from_failure
@@ -57,11 +58,9 @@ class ProtocolOrchestrationExecutor:
     def _call(
         self, orchestrator: SdkOrchestrator, events: list[HistoryEvent], played: int, started: ExecutionStarted
     ) -> OrchestratorReply:
+        visible = _visible_to_sdk([(event, index < played) for index, event in enumerate(events)])
         payload = trigger_payload(
-            events,
-            played=played,
-            started=started,
-            http_poll_interval=self._http_settings.default_async_request_sleep_time,
+            visible, started=started, http_poll_interval=self._http_settings.default_async_request_sleep_time
         )
         try:
             returned = orchestrator.handle(payload)
@@ -71,3 +70,23 @@ class ProtocolOrchestrationExecutor:
             return parse_reply(returned)
         except ProtocolError as error:
             return OrchestratorReply(is_done=False, schema_version=0, steps=(), raw_error=str(error))
+
+
+def _visible_to_sdk(events: list[tuple[HistoryEvent, bool]]) -> list[tuple[HistoryEvent, bool]]:
+    """The history the SDK may see: while the instance is suspended, the outcomes that arrived since wait.
+
+    The engine holds such events (task results, fired timers, raised events)
+    until ExecutionResumed; the SDK, which knows nothing of suspension, would
+    otherwise move the orchestration on with them. After the resume they are
+    shown where they arrived, and the engine applies them after the resume.
+    """
+    suspended_at = None
+    for index, (event, _) in enumerate(events):
+        if isinstance(event, ExecutionSuspended) and suspended_at is None:
+            suspended_at = index
+        elif isinstance(event, ExecutionResumed):
+            suspended_at = None
+    if suspended_at is None:
+        return events
+    later = [pair for pair in events[suspended_at:] if type(pair[0]) in APPLIED_WHILE_SUSPENDED]
+    return [*events[:suspended_at], *later]

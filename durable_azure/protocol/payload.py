@@ -28,21 +28,23 @@ MAXIMUM_SHORT_TIMER = timedelta(days=6)  # the provider's MaximumDelayTime (queu
 
 
 def trigger_payload(
-    events: Sequence[HistoryEvent], *, played: int, started: ExecutionStarted, http_poll_interval: timedelta
+    events: Sequence[tuple[HistoryEvent, bool]], *, started: ExecutionStarted, http_poll_interval: timedelta
 ) -> str:
-    """The trigger JSON for `events`, of which the first `played` are replayed ones."""
+    """The trigger JSON for `events`: (event, whether it is a replayed one) pairs."""
     history: list[dict[str, Any]] = []
-    for index, event in enumerate(events):
+    is_replaying = False
+    for event, is_played in events:
         fields = to_json(event)
-        fields["IsPlayed"] = index < played
+        fields["IsPlayed"] = is_played
         history.append(fields)
+        if event is started:
+            is_replaying = is_played
     parent = started.parent_instance
-    start_index = next(index for index, event in enumerate(events) if event is started)
     payload = {
         "history": history,
         "input": None if started.input is None else json.loads(started.input),
         "instanceId": started.orchestration_instance.instance_id,
-        "isReplaying": start_index < played,
+        "isReplaying": is_replaying,
         "parentInstanceId": parent.orchestration_instance.instance_id if parent is not None else None,
         "upperSchemaVersion": UPPER_SCHEMA_VERSION,
         "upperSchemaVersionNew": UPPER_SCHEMA_VERSION_NEW,

@@ -9,6 +9,8 @@ import azure.durable_functions as df
 
 from durable_azure.history import (
     EventRaised,
+    ExecutionResumed,
+    ExecutionSuspended,
     ExecutionTerminated,
     OrchestrationStatus,
     SubOrchestrationInstanceCompleted,
@@ -281,3 +283,21 @@ def test_an_unknown_orchestrator_name_fails_as_on_the_native_path() -> None:
     result = instance.start()
     assert result.status is OrchestrationStatus.Failed
     assert "No orchestrator named 'missing'" in (result.output or "")
+
+
+def test_a_suspended_instance_holds_what_arrives_until_it_is_resumed() -> None:
+    instance = SdkInstance(approval)
+    instance.start()
+    held = instance.episode(
+        ExecutionSuspended(timestamp=at(1), reason="hold"),
+        EventRaised(timestamp=at(2), name="Approval", input='"yes"'),
+        seconds=2,
+    )
+    assert held.status is OrchestrationStatus.Suspended
+    assert [event["EventType"] for event in instance.calls[-1]["history"]][-2:] == [
+        12,
+        19,
+    ]  # suspended; the event is not shown
+    done = instance.episode(ExecutionResumed(timestamp=at(3), reason="go"), seconds=3)
+    assert done.status is OrchestrationStatus.Completed
+    assert json.loads(done.output or "") == "approved: yes"
