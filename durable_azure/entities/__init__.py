@@ -24,7 +24,14 @@ from durable_azure.entities.messages import (
     next_stamp,
     scheduled_event_name,
 )
-from durable_azure.entities.scheduler import DEFAULT_MAX_BATCH, EntityExecutor, EntityFunction, EntityOptions
+from durable_azure.entities.scheduler import (
+    DEFAULT_MAX_BATCH,
+    BatchEntity,
+    BatchOutcome,
+    EntityExecutor,
+    EntityFunction,
+    EntityOptions,
+)
 from durable_azure.entities.scheduler_state import REORDER_WINDOW, SchedulerState, stored_entity_state
 
 __all__ = [
@@ -35,6 +42,8 @@ __all__ = [
     "OPERATION_EVENT",
     "RELEASE_EVENT",
     "REORDER_WINDOW",
+    "BatchEntity",
+    "BatchOutcome",
     "DurableEntityContext",
     "Entity",
     "EntityExecutor",

@@ -20,6 +20,7 @@ import inspect
 import json
 import logging
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -63,7 +64,29 @@ EARLY_TOLERANCE = timedelta(milliseconds=100)
 ORPHANED_LOCK_RELEASE = "fix-orphaned-lock"
 """The release id `clean_entity_storage` sends for a lock whose owner is gone (the extension's)."""
 
-EntityFunction = Callable[[DurableEntityContext], Any]
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """What a batch entity returns: the entity after the batch, and each operation's result in order
+    (`is_error`, JSON text: the result, or the error message as a JSON string)."""
+
+    exists: bool
+    state: str | None
+    results: tuple[tuple[bool, str | None], ...]
+
+
+class BatchEntity(ABC):
+    """An entity that takes a whole batch in one call (an unmodified app's `Entity.create` handler, which the
+    extension invokes once per batch), instead of one call per operation on a DurableEntityContext."""
+
+    @abstractmethod
+    def run_batch(
+        self, entity: EntityId, exists: bool, state: str | None, operations: Sequence[RequestMessage]
+    ) -> BatchOutcome:
+        """Apply `operations` in order; raise only when the batch could not run at all (it is then retried)."""
+
+
+EntityFunction = Callable[[DurableEntityContext], Any] | BatchEntity
 
 
 class EntityFunctionNotFoundError(Exception):
@@ -184,6 +207,7 @@ class EntityExecutor:
         context = DurableEntityContext(entity.name, entity.key, state.exists, state.state)
         function = self._entities.get(entity.name.lower())
         done = 0
+        operations: list[RequestMessage] = []  # for a batch entity: run together, before the next lock request
         while state.queue:
             index = _next_runnable(state)
             if index is None:
@@ -193,17 +217,56 @@ class EntityExecutor:
                 break
             request = state.queue.pop(index)
             if request.is_lock_request:
+                self._run_batch_entity(batch, function, entity, scheduler_id, operations)
                 self._lock(batch, request)
                 continue
-            self._run_operation(batch, context, function, entity, scheduler_id, execution_id, request)
+            if isinstance(function, BatchEntity):
+                operations.append(request)
+            else:
+                self._run_operation(batch, context, function, entity, scheduler_id, execution_id, request)
             done += 1
-        state.exists, state.state = context._committed_state
+        if isinstance(function, BatchEntity):
+            self._run_batch_entity(batch, function, entity, scheduler_id, operations)
+        else:
+            state.exists, state.state = context._committed_state
+
+    def _run_batch_entity(
+        self,
+        batch: _Batch,
+        function: EntityFunction | None,
+        entity: EntityId,
+        scheduler_id: str,
+        operations: list[RequestMessage],
+    ) -> None:
+        """One call for the operations gathered so far; each caller gets its own result (EXT out-of-proc)."""
+        if not operations or not isinstance(function, BatchEntity):
+            return
+        state = batch.state
+        outcome = function.run_batch(entity, state.exists, state.state, list(operations))
+        if len(outcome.results) != len(operations):
+            raise ValueError(
+                f"entity '{entity.name}' returned {len(outcome.results)} results for {len(operations)} operations"
+            )
+        state.exists, state.state = outcome.exists, outcome.state if outcome.exists else None
+        for request, (is_error, result) in zip(operations, outcome.results, strict=True):
+            if is_error:
+                logger.warning(
+                    "entity.operation_failed entity=%s operation=%s signal=%s error=%s",
+                    scheduler_id,
+                    request.operation,
+                    request.is_signal,
+                    result,
+                )
+            if not request.is_signal and request.parent is not None:
+                response = ResponseMessage(result, "Error" if is_error else None)
+                batch.send(request.parent, request.id, response.to_text(), request.parent_execution)
+        operations.clear()
 
     def _run_operation(
         self,
         batch: _Batch,
         context: DurableEntityContext,
-        function: EntityFunction | None,
+        function: Callable[[DurableEntityContext], Any] | None,
         entity: EntityId,
         scheduler_id: str,
         execution_id: str,

@@ -11,6 +11,7 @@ that host side, pure like the replay engine it drives: no I/O, no clock.
 See ../shared/reference/out-of-proc-protocol.md for the wire facts.
 """
 
+from durable_azure.protocol.entity import SdkEntity
 from durable_azure.protocol.executor import ProtocolOrchestrationExecutor, SdkOrchestrator
 
-__all__ = ["ProtocolOrchestrationExecutor", "SdkOrchestrator"]
+__all__ = ["ProtocolOrchestrationExecutor", "SdkEntity", "SdkOrchestrator"]

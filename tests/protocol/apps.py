@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import azure.durable_functions as df
 
-from durable_azure.protocol import SdkOrchestrator
+from durable_azure.protocol import SdkEntity, SdkOrchestrator
 from durable_azure.worker import ActivityFunction, Registry
 
 calls: dict[str, int] = {}
@@ -66,6 +66,21 @@ def looping(context: df.DurableOrchestrationContext):
     return f"looped to {count}"
 
 
+def counter(context: df.DurableEntityContext) -> None:
+    value = context.get_state(lambda: 0)
+    if context.operation_name == "add":
+        context.set_state(value + context.get_input())
+    elif context.operation_name == "get":
+        context.set_result(value)
+
+
+def counting_up(context: df.DurableOrchestrationContext):
+    entity = df.EntityId("counter", context.get_input())
+    context.signal_entity(entity, "add", 2)
+    value = yield context.call_entity(entity, "get")
+    return value
+
+
 ORCHESTRATORS = {
     name: SdkOrchestrator(name, df.Orchestrator.create(function))
     for name, function in [
@@ -74,6 +89,7 @@ ORCHESTRATORS = {
         ("approval", approval),
         ("rewindable", rewindable),
         ("looping", looping),
+        ("counting_up", counting_up),
     ]
 }
 
@@ -84,4 +100,5 @@ def registry() -> Registry:
         for name, function in [("say_hello", say_hello), ("fails_once", fails_once)]
     }
     activities["fails_once"] = ActivityFunction(name="fails_once", function=fails_once, input_name="key")
-    return Registry(sdk_orchestrators=ORCHESTRATORS, activities=activities)
+    entities = {"counter": SdkEntity("counter", df.Entity.create(counter))}
+    return Registry(sdk_orchestrators=ORCHESTRATORS, activities=activities, entities=entities)

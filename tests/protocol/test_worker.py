@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 import pytest_asyncio
 
 from durable_azure.azure_storage import TaskHub
+from durable_azure.entities import EntityId
 from durable_azure.status import OrchestrationRuntimeStatus
 from tests.protocol import apps
 from tests.worker.conftest import Running, worker_and_client
@@ -103,3 +104,14 @@ async def _wait_status(running: Running, instance_id: str, wanted: Orchestration
             return status
         await asyncio.sleep(0.1)
     raise AssertionError(f"{instance_id} never became {wanted}")
+
+
+async def test_an_unmodified_entity_takes_signals_and_calls_from_orchestrations_and_clients(running: Running) -> None:
+    entity = EntityId("counter", "shared")
+    await running.client.signal_entity(entity, "add", 5)
+    instance_id = await running.client.start_new("counting_up", None, as_official_client_sends("shared"))
+    status = await running.client.wait_for_completion(instance_id, timeout=60)
+    assert status.runtime_status == OrchestrationRuntimeStatus.Completed
+    assert status.output == 7  # the client's signal came first: the orchestration's own signal then its call
+    state = await running.client.read_entity_state(entity)
+    assert state.entity_exists and state.entity_state == 7
