@@ -12,6 +12,7 @@ Imports only `durable_azure.history`.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
@@ -94,6 +95,39 @@ class CompleteOrchestrationAction(Action):
     failure_details: FailureDetails | None = None
     new_input: str | None = None
     carryover_events: tuple[HistoryEvent, ...] = ()
+
+
+def activity_input(input_text: str | None) -> str | None:
+    """An activity's stored input: DTFx's parameter array holding the input's JSON text (`["\\"Tokyo\\""]`).
+
+    DTFx serializes the activity's parameters as an array, and the extension hands an out-of-process
+    activity the one element, so the original host's work items look like this; ours do too, and both paths
+    read each other's. No input stays null.
+    """
+    return None if input_text is None else json.dumps([input_text])
+
+
+def activity_input_text(stored: str | None) -> str | None:
+    """The input's JSON text back from a stored activity input (the inverse of `activity_input`).
+
+    A stored value that is not a one-string array (a .NET caller's several parameters, or a work item an
+    earlier version of this project wrote without the array) is taken as the input's JSON text itself.
+    """
+    if stored is None:
+        return None
+    try:
+        parameters = json.loads(stored)
+    except ValueError:
+        return stored
+    if parameters == []:
+        return None
+    if isinstance(parameters, list) and len(parameters) == 1 and isinstance(parameters[0], str):
+        try:
+            json.loads(parameters[0])
+        except ValueError:
+            return stored  # `["a"]` from before the array form: the list itself was the input
+        return parameters[0]
+    return stored
 
 
 def history_event(action: SchedulingAction, timestamp: datetime) -> HistoryEvent:

@@ -29,6 +29,7 @@ from durable_azure.orchestration.actions import (
     ScheduleTaskAction,
     SchedulingAction,
     SendEventAction,
+    activity_input,
 )
 from durable_azure.orchestration.entity_calls import EntityCallTask, EntityConversation, LockTask
 from durable_azure.orchestration.http import HTTP_ACTIVITY_NAME, DurableHttpRequest, HttpSettings, TokenSource
@@ -294,7 +295,7 @@ class DurableOrchestrationContext:
         task_id = self._runtime.next_task_id()
         task = ActivityTask(id=task_id, name=name)
         task.expected_type = expected_type
-        self._runtime.submit(ScheduleTaskAction(id=task_id, name=name, input=input_text), task)
+        self._runtime.submit(ScheduleTaskAction(id=task_id, name=name, input=activity_input(input_text)), task)
         return task
 
     def _schedule_sub_orchestrator(

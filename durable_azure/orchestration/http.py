@@ -147,8 +147,8 @@ class DurableHttpRequest:
         }
 
     def activity_input(self) -> str:
-        """The built-in activity's input text: a JSON array holding the request's JSON text (DTFx parameters)."""
-        return json.dumps([json.dumps(self.to_extension_json())])
+        """The built-in activity's input: the request's JSON text (stored in DTFx's parameter array)."""
+        return json.dumps(self.to_extension_json())
 
     def location_poll(self, location: str) -> DurableHttpRequest:
         """The GET that polls `location` after a 202: same headers and token source, without x-functions-key.

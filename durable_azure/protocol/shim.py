@@ -15,8 +15,8 @@ timer after every failed attempt, the last one included, and the failure only
 once that timer fired. Inputs arrive as the SDK's JSON text; the extension hands
 them on as strings, so a child orchestration's, a continue-as-new's and an
 entity operation's input are stored encoded once more, exactly as it stores
-them. An activity's input is stored as the native path stores it (the JSON
-text), so both paths' workers read each other's work items.
+them. An activity's input is stored in DTFx's parameter array, as on the
+native path.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 from durable_azure import serialization
 from durable_azure.errors import OrchestrationError
 from durable_azure.orchestration import entity_calls
-from durable_azure.orchestration.actions import CreateSubOrchestrationAction, ScheduleTaskAction
+from durable_azure.orchestration.actions import CreateSubOrchestrationAction, ScheduleTaskAction, activity_input
 from durable_azure.orchestration.context import DurableOrchestrationContext
 from durable_azure.orchestration.http import ManagedIdentityTokenSource
 from durable_azure.orchestration.tasks import (
@@ -132,7 +132,7 @@ class _Invoker:
     def _activity(self, name: str, input_text: str | None) -> ActivityTask:
         task_id = self._runtime.next_task_id()
         task = ActivityTask(id=task_id, name=name)
-        self._runtime.submit(ScheduleTaskAction(id=task_id, name=name, input=input_text), task)
+        self._runtime.submit(ScheduleTaskAction(id=task_id, name=name, input=activity_input(input_text)), task)
         return task
 
     def _sub_orchestrator(self, fields: dict[str, Any]) -> SubOrchestrationTask:

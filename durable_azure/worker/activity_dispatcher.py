@@ -37,6 +37,7 @@ from durable_azure.azure_storage import MAX_MESSAGES_PER_RECEIVE, MessageData, R
 from durable_azure.azure_storage.presence import RunningActivity
 from durable_azure.errors import MessageGoneError, StorageError
 from durable_azure.history import FailureDetails, HistoryEvent, TaskCompleted, TaskFailed, TaskScheduled
+from durable_azure.orchestration.actions import activity_input_text
 from durable_azure.worker.deliveries import backoff_delay
 from durable_azure.worker.failure_text import activity_failure
 from durable_azure.worker.http_activity import BUILT_IN_ACTIVITIES
@@ -341,7 +342,7 @@ class ActivityDispatcher:
         if activity is None:
             return _failure(event, "ActivityNotFoundError", f"no activity named '{event.name}' is registered")
         try:
-            value = serialization.loads(event.input)
+            value = serialization.loads(activity_input_text(event.input))
             result = await self._call(activity, value)
             return TaskCompleted(
                 timestamp=datetime.now(UTC), task_scheduled_id=event.event_id, result=serialization.dumps(result)

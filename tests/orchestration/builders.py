@@ -43,6 +43,7 @@ from durable_azure.orchestration import (
     OrchestrationExecutor,
     ScheduleTaskAction,
 )
+from durable_azure.orchestration.actions import activity_input, activity_input_text
 
 START = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 INSTANCE_ID = "instance-1"
@@ -84,7 +85,7 @@ def start(name: str, input_: Any = None, **kwargs: Any) -> list[HistoryEvent]:
 
 def task_scheduled(task_id: int, name: str, input_: Any = None, seconds: float = 0) -> TaskScheduled:
     input_text = None if input_ is None else serialization.dumps(input_)
-    return TaskScheduled(event_id=task_id, timestamp=at(seconds), name=name, input=input_text)
+    return TaskScheduled(event_id=task_id, timestamp=at(seconds), name=name, input=activity_input(input_text))
 
 
 def task_completed(task_id: int, result: Any, seconds: float = 0) -> TaskCompleted:
@@ -167,7 +168,7 @@ def answer(action: Action, activities: Mapping[str, Activity], seconds: float) -
     """The events a worker would deliver for `action`: run the activity, fire the timer."""
     if isinstance(action, ScheduleTaskAction):
         try:
-            value = activities[action.name](serialization.loads(action.input))
+            value = activities[action.name](serialization.loads(activity_input_text(action.input)))
         except Exception as error:
             return [task_failed(action.id, str(error), seconds)]
         return [task_completed(action.id, value, seconds)]

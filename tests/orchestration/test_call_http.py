@@ -95,7 +95,7 @@ def responder(*responses: dict[str, Any]):
     seen: list[dict[str, Any]] = []
 
     def activity(value: Any) -> Any:
-        request = json.loads(value[0])
+        request = value  # the decoded input: the request object
         seen.append(request)
         return responses[len(seen) - 1]
 

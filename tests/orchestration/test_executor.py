@@ -26,6 +26,7 @@ from durable_azure.orchestration import (
     ScheduleTaskAction,
     SendEventAction,
 )
+from durable_azure.orchestration.actions import activity_input
 from tests.orchestration.builders import (
     INSTANCE_ID,
     at,
@@ -135,12 +136,12 @@ def execute(history: list[HistoryEvent], new_events: list[HistoryEvent]):
 def test_first_episode_schedules_the_first_activity_and_records_it():
     new_events = start("hello_sequence")
     result = execute([], new_events)
-    assert result.actions == (ScheduleTaskAction(id=0, name="Hello", input='"Tokyo"'),)
+    assert result.actions == (ScheduleTaskAction(id=0, name="Hello", input=activity_input('"Tokyo"')),)
     assert result.status is OrchestrationStatus.Running
     assert not result.is_done
     assert result.new_history == (
         *new_events,
-        TaskScheduled(event_id=0, timestamp=at(0), name="Hello", input='"Tokyo"'),
+        TaskScheduled(event_id=0, timestamp=at(0), name="Hello", input=activity_input('"Tokyo"')),
         OrchestratorCompleted(timestamp=at(0)),
     )
 
@@ -148,11 +149,11 @@ def test_first_episode_schedules_the_first_activity_and_records_it():
 def test_replay_after_each_completion_gives_the_next_action_then_the_output():
     history = [*start("hello_sequence"), task_scheduled(0, "Hello", "Tokyo"), orchestrator_completed()]
     second = execute(history, [orchestrator_started(1), task_completed(0, "Hello Tokyo!", 1)])
-    assert second.actions == (ScheduleTaskAction(id=1, name="Hello", input='"Seattle"'),)
+    assert second.actions == (ScheduleTaskAction(id=1, name="Hello", input=activity_input('"Seattle"')),)
 
     history += [*second.new_history]
     third = execute(history, [orchestrator_started(2), task_completed(1, "Hello Seattle!", 2)])
-    assert third.actions == (ScheduleTaskAction(id=2, name="Hello", input='"London"'),)
+    assert third.actions == (ScheduleTaskAction(id=2, name="Hello", input=activity_input('"London"')),)
 
     history += [*third.new_history]
     final = execute(history, [orchestrator_started(3), task_completed(2, "Hello London!", 3)])
@@ -213,7 +214,7 @@ def test_fan_out_200_activities_then_fan_in_the_sum():
     first = execute([], start("fan_out_fan_in", 200))
     assert [action.id for action in first.actions] == list(range(200))
     assert all(isinstance(action, ScheduleTaskAction) and action.name == "Double" for action in first.actions)
-    assert first.actions[7].input == "7"
+    assert first.actions[7].input == activity_input("7")
 
     history = list(first.new_history)
     # Completions arrive in two batches, in reverse order: results still come back in input order.
@@ -319,13 +320,13 @@ def test_duplicate_completion_is_ignored():
     history = [*start("hello_sequence"), task_scheduled(0, "Hello", "Tokyo"), orchestrator_completed()]
     events = [orchestrator_started(1), task_completed(0, "first"), task_completed(0, "second")]
     result = execute(history, events)
-    assert result.actions == (ScheduleTaskAction(id=1, name="Hello", input='"Seattle"'),)
+    assert result.actions == (ScheduleTaskAction(id=1, name="Hello", input=activity_input('"Seattle"')),)
     history += list(result.new_history)
     rest = execute(
         history,
         [orchestrator_started(2), task_completed(1, "b"), task_completed(0, "late duplicate")],
     )
-    assert rest.actions == (ScheduleTaskAction(id=2, name="Hello", input='"London"'),)
+    assert rest.actions == (ScheduleTaskAction(id=2, name="Hello", input=activity_input('"London"')),)
 
 
 # -- sub-orchestrations and sent events --

@@ -11,6 +11,7 @@ import pytest
 from durable_azure import serialization
 from durable_azure.history import OrchestrationStatus
 from durable_azure.orchestration import OrchestrationExecutor, ScheduleTaskAction
+from durable_azure.orchestration.actions import activity_input
 from tests.orchestration.builders import (
     INSTANCE_ID,
     START,
@@ -249,7 +250,7 @@ def test_non_serializable_activity_input_fails_naming_the_activity():
 
 def test_call_activity_accepts_a_registered_function():
     result = execute([], start("calls_by_function"))
-    assert result.actions == (ScheduleTaskAction(id=0, name="RegisteredName", input="1"),)
+    assert result.actions == (ScheduleTaskAction(id=0, name="RegisteredName", input=activity_input("1")),)
 
 
 def test_call_activity_with_an_unregistered_function_fails_naming_it():

@@ -17,6 +17,7 @@ from durable_azure.orchestration import (
     RetryOptions,
     ScheduleTaskAction,
 )
+from durable_azure.orchestration.actions import activity_input
 from tests.orchestration.builders import (
     INSTANCE_ID,
     START,
@@ -145,14 +146,14 @@ def test_retry_actions_from_explicit_history():
     executor = OrchestrationExecutor(ORCHESTRATORS)
     options = {"first_retry_interval_in_milliseconds": 2000, "max_number_of_attempts": 2}
     first = executor.execute([], start("retried", options))
-    assert first.actions == (ScheduleTaskAction(id=0, name="Flaky", input='"payload"'),)
+    assert first.actions == (ScheduleTaskAction(id=0, name="Flaky", input=activity_input('"payload"')),)
     history = list(first.new_history)
     failed = executor.execute(history, [orchestrator_started(1), task_failed(0, "nope", 1)])
     fire_at = START + timedelta(seconds=3)
     assert failed.actions == (CreateTimerAction(id=1, fire_at=fire_at),)
     history += list(failed.new_history)
     again = executor.execute(history, [orchestrator_started(3), timer_fired(1, fire_at, 3)])
-    assert again.actions == (ScheduleTaskAction(id=2, name="Flaky", input='"payload"'),)
+    assert again.actions == (ScheduleTaskAction(id=2, name="Flaky", input=activity_input('"payload"')),)
     history += list(again.new_history)
     done = executor.execute(history, [orchestrator_started(4), task_completed(2, 42)])
     assert serialization.loads(done.output) == {"result": 42}

@@ -26,6 +26,7 @@ from durable_azure.orchestration import (
     CreateTimerAction,
     ScheduleTaskAction,
 )
+from durable_azure.orchestration.actions import activity_input
 from tests.protocol.driver import EXECUTION_ID, INSTANCE_ID, SdkInstance, at, official_client_input
 
 
@@ -39,10 +40,10 @@ def chain(context: df.DurableOrchestrationContext):
 def test_a_chain_schedules_one_activity_per_episode_and_completes_with_the_output() -> None:
     instance = SdkInstance(chain, stored_input=official_client_input({"city": "Tokyo"}))
     first = instance.start()
-    assert first.actions == (ScheduleTaskAction(id=0, name="say_hello", input='"Tokyo"'),)
+    assert first.actions == (ScheduleTaskAction(id=0, name="say_hello", input=activity_input('"Tokyo"')),)
     assert first.status is OrchestrationStatus.Running
     second = instance.episode(TaskCompleted(timestamp=at(1), task_scheduled_id=0, result='"Hello Tokyo"'), seconds=1)
-    assert second.actions == (ScheduleTaskAction(id=1, name="say_hello", input='"Seattle"'),)
+    assert second.actions == (ScheduleTaskAction(id=1, name="say_hello", input=activity_input('"Seattle"')),)
     done = instance.episode(TaskCompleted(timestamp=at(2), task_scheduled_id=1, result='"Hello Seattle"'), seconds=2)
     assert done.status is OrchestrationStatus.Completed
     assert json.loads(done.output or "") == ["Hello Tokyo", "Hello Seattle"]
@@ -84,7 +85,7 @@ def test_fan_out_schedules_every_activity_at_once_and_fans_in_whatever_the_compl
     instance = SdkInstance(fan_out)
     first = instance.start()
     assert [action.id for action in first.actions] == [0, 1, 2]
-    assert [action.input for action in first.actions] == ["0", "1", "2"]  # type: ignore[attr-defined]
+    assert [action.input for action in first.actions] == ['["0"]', '["1"]', '["2"]']  # type: ignore[attr-defined]
     instance.episode(TaskCompleted(timestamp=at(1), task_scheduled_id=2, result="4"), seconds=1)
     done = instance.episode(
         TaskCompleted(timestamp=at(2), task_scheduled_id=0, result="0"),
@@ -152,11 +153,11 @@ def _failed(task_id: int, seconds: float) -> TaskFailed:
 
 def test_retries_follow_dtfx_a_timer_after_every_failure_the_last_one_included() -> None:
     instance = SdkInstance(flaky)
-    assert instance.start().actions == (ScheduleTaskAction(id=0, name="flaky", input='"x"'),)
+    assert instance.start().actions == (ScheduleTaskAction(id=0, name="flaky", input=activity_input('"x"')),)
     first_retry = instance.episode(_failed(0, 1), seconds=1)
     assert first_retry.actions == (CreateTimerAction(id=1, fire_at=at(6)),)
     second = instance.episode(TimerFired(timestamp=at(6), timer_id=1, fire_at=at(6)), seconds=6)
-    assert second.actions == (ScheduleTaskAction(id=2, name="flaky", input='"x"'),)
+    assert second.actions == (ScheduleTaskAction(id=2, name="flaky", input=activity_input('"x"')),)
     trailing = instance.episode(_failed(2, 7), seconds=7)
     assert trailing.actions == (CreateTimerAction(id=3, fire_at=at(12)),)
     assert trailing.status is OrchestrationStatus.Running  # the SDK waits for DTFx's trailing timer
