@@ -24,7 +24,7 @@ from durable_azure.azure_storage import StorageAccount, TaskHub
 from durable_azure.azurite import Azurite
 from durable_azure.client import DurableOrchestrationClient
 from durable_azure.settings import DurableTaskSettings
-from durable_azure.worker import Worker
+from durable_azure.worker import Registry, Worker
 
 
 class DebugLoggingAzurite(Azurite):
@@ -69,16 +69,18 @@ class RunningHub:
 
 @contextlib.asynccontextmanager
 async def running_hub(
-    connection_string: str, timer: EngineTimer, *, start_worker: bool = True
+    connection_string: str, timer: EngineTimer, *, start_worker: bool = True, registry: Registry | None = None
 ) -> AsyncIterator[RunningHub]:
     """A worker with default settings on a fresh hub (started unless told not to; `run.worker.start()` later).
+
+    `registry` defaults to the native app (`bench/apps.py`); `bench/apps_sdk.py` is the same app unmodified.
 
     The client's one-off hub check is already done when this yields.
     """
     account = StorageAccount.from_connection_string(connection_string)
     hub_name = f"Bench{uuid.uuid4().hex[:12]}"
     hub = TaskHub(account, hub_name)
-    worker = Worker(hub, apps.registry(), DurableTaskSettings(hub_name=hub_name))
+    worker = Worker(hub, registry or apps.registry(), DurableTaskSettings(hub_name=hub_name))
     client = DurableOrchestrationClient(hub)
     watcher = CompletionWatcher(hub)
     entities = EntityStateWatcher(hub)

@@ -40,6 +40,7 @@ from durable_azure.history import (
     TaskScheduled,
 )
 from durable_azure.orchestration import OrchestrationExecutor
+from durable_azure.protocol import ProtocolOrchestrationExecutor
 from durable_azure.worker.episode import EpisodeRunner
 
 
@@ -248,26 +249,39 @@ class EngineTimer:
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[EngineTimer]:
-        """Wrap the two class attributes for the duration of the block; restore them afterwards."""
+        """Wrap the engines' `execute` and the episode runner for the duration of the block; restore them afterwards.
+
+        The protocol executor (an unmodified app's orchestrators) counts as one engine call with the SDK's
+        replay in it; the native executor it drives inside is not counted again.
+        """
         original_execute = OrchestrationExecutor.execute
+        original_protocol_execute = ProtocolOrchestrationExecutor.execute
         original_run = EpisodeRunner.run
         timer = self
+        depth = [0]
 
-        def execute(executor: OrchestrationExecutor, history: Any, new_events: Any) -> Any:
-            if timer.reference is not None:
-                timer.reference.step()
-            cpu_start, wall_start = time.thread_time(), time.perf_counter()
-            try:
-                return original_execute(executor, history, new_events)
-            finally:
-                call = EngineCall(
-                    cpu_seconds=time.thread_time() - cpu_start,
-                    wall_seconds=time.perf_counter() - wall_start,
-                    history_length=len(history) + len(new_events),
-                )
+        def timed(original: Callable[[Any, Any, Any], Any]) -> Callable[[Any, Any, Any], Any]:
+            def execute(executor: Any, history: Any, new_events: Any) -> Any:
+                if depth[0]:
+                    return original(executor, history, new_events)
                 if timer.reference is not None:
-                    call.reference_cpu_seconds = timer.reference.step_cpu_seconds()
-                timer.engine_calls.append(call)
+                    timer.reference.step()
+                depth[0] += 1
+                cpu_start, wall_start = time.thread_time(), time.perf_counter()
+                try:
+                    return original(executor, history, new_events)
+                finally:
+                    depth[0] -= 1
+                    call = EngineCall(
+                        cpu_seconds=time.thread_time() - cpu_start,
+                        wall_seconds=time.perf_counter() - wall_start,
+                        history_length=len(history) + len(new_events),
+                    )
+                    if timer.reference is not None:
+                        call.reference_cpu_seconds = timer.reference.step_cpu_seconds()
+                    timer.engine_calls.append(call)
+
+            return execute
 
         async def run(runner: EpisodeRunner, instance_id: str, messages: Any) -> None:
             timer.in_flight += 1
@@ -278,10 +292,12 @@ class EngineTimer:
                 timer.in_flight -= 1
                 timer.episode_seconds.append(time.perf_counter() - start)
 
-        OrchestrationExecutor.execute = execute  # type: ignore[method-assign]
+        OrchestrationExecutor.execute = timed(original_execute)  # type: ignore[method-assign]
+        ProtocolOrchestrationExecutor.execute = timed(original_protocol_execute)  # type: ignore[method-assign]
         EpisodeRunner.run = run  # type: ignore[method-assign]
         try:
             yield self
         finally:
             OrchestrationExecutor.execute = original_execute  # type: ignore[method-assign]
+            ProtocolOrchestrationExecutor.execute = original_protocol_execute  # type: ignore[method-assign]
             EpisodeRunner.run = original_run  # type: ignore[method-assign]

@@ -72,6 +72,7 @@ def render(report: dict[str, Any]) -> str:
         lines += [*_workload_lines(key, result), ""]
     if report.get("peer_error"):
         lines += [f"DBOS peer: {report['peer_error']}", ""]
+    lines += _two_paths(report["workloads"])
     lines.append("Targets")
     for target in report["targets"]:
         verdict = {True: "met", False: "MISSED", None: "not measured"}[target["met"]]
@@ -80,6 +81,23 @@ def render(report: dict[str, Any]) -> str:
         lines.append(f"profile {key}: {paths}")
     lines.append(f"total {meta['duration_seconds']:.0f} s")
     return "\n".join(lines)
+
+
+def _two_paths(workloads: dict[str, Any]) -> list[str]:
+    """Native and unmodified side by side, where both ran: what the SDK's full replay costs."""
+    pairs = [
+        ("W1a", "W1u", "orchestrations_per_second", "orchestrations/s"),
+        ("W4", "W4u", "engine_cpu_seconds", "s of engine CPU"),
+        ("W4", "W4u", "engine_ms_last_episodes", "ms of engine CPU per late episode"),
+        ("W4", "W4u", "activities_per_second", "activities/s"),
+    ]
+    lines = []
+    for native, unmodified, figure, unit in pairs:
+        if native in workloads and unmodified in workloads:
+            ours = workloads[native]["median"].get(figure)
+            theirs = workloads[unmodified]["median"].get(figure)
+            lines.append(f"    {native} vs {unmodified}: {_number(ours)} native, {_number(theirs)} unmodified {unit}")
+    return ["Native vs unmodified (azure.durable_functions)", *lines, ""] if lines else []
 
 
 def _finite(value: Any) -> Any:

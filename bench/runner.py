@@ -22,9 +22,17 @@ from bench.profiles import profile_workloads
 from bench.sizes import Sizes
 from bench.stats import median, median_counts, ratio
 from bench.timer_lateness import w9_timer_lateness
-from bench.workloads import Measurement, w1_latency, w1_throughput, w2_fan_out, w3_event_latency, w3_event_throughput
+from bench.workloads import (
+    Measurement,
+    w1_latency,
+    w1_throughput,
+    w1_unmodified,
+    w2_fan_out,
+    w3_event_latency,
+    w3_event_throughput,
+)
 from bench.workloads_entities import w7_many_entities, w7_one_entity
-from bench.workloads_long import w4_long_history, w5_idle
+from bench.workloads_long import w4_long_history, w4_unmodified, w5_idle
 from bench.workloads_queue import w6_at_w1_scale, w6_queue_trigger
 from bench.workloads_waiting import w8_waiting_instances
 
@@ -69,6 +77,13 @@ SPECS = (
         headline="orchestrations_per_second",
         throughput=True,
     ),
+    Spec(
+        key="W1u",
+        title="W1a, the app unmodified (azure.durable_functions through its protocol)",
+        function=w1_unmodified,
+        headline="orchestrations_per_second",
+        throughput=True,
+    ),
     Spec(key="W1b", title="hello sequence alone", function=w1_latency, headline="latency_median_ms", throughput=False),
     # Soon after W1a: its rate is compared with W1a's of the same run (target P8), and the machine's speed drifts.
     Spec(
@@ -107,6 +122,15 @@ SPECS = (
         key="W4",
         title="long history",
         function=w4_long_history,
+        headline="activities_per_second",
+        throughput=True,
+        max_warmup_runs=1,
+    ),
+    # One warm-up, like W4; its engine CPU grows with history (the SDK replays it all every episode).
+    Spec(
+        key="W4u",
+        title="W4, the app unmodified (azure.durable_functions through its protocol)",
+        function=w4_unmodified,
         headline="activities_per_second",
         throughput=True,
         max_warmup_runs=1,

@@ -12,12 +12,13 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
-from bench import apps
+from bench import apps, apps_sdk
 from bench.harness import RunningHub, running_hub
 from bench.instruments import EngineTimer
 from bench.sizes import Sizes
 from bench.stats import counts_difference, median, percentile
 from durable_azure.history import OrchestrationStatus
+from durable_azure.worker import Registry
 
 
 class WorkloadError(RuntimeError):
@@ -48,7 +49,18 @@ def _add_counts(total: dict[str, int], more: dict[str, int]) -> None:
 
 async def w1_throughput(connection_string: str, timer: EngineTimer, sizes: Sizes) -> Measurement:
     """W1(a): `w1_instances` hello sequences started at once; orchestrations completed per second."""
-    async with running_hub(connection_string, timer) as run:
+    return await _hello_sequences(connection_string, timer, sizes)
+
+
+async def w1_unmodified(connection_string: str, timer: EngineTimer, sizes: Sizes) -> Measurement:
+    """W1u: W1a with the orchestrator written against azure.durable_functions, run through the SDK's protocol."""
+    return await _hello_sequences(connection_string, timer, sizes, registry=apps_sdk.registry())
+
+
+async def _hello_sequences(
+    connection_string: str, timer: EngineTimer, sizes: Sizes, registry: Registry | None = None
+) -> Measurement:
+    async with running_hub(connection_string, timer, registry=registry) as run:
         timer.reset()
         before = run.account.counter.snapshot()
         start = time.perf_counter()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import time
 
+from bench import apps_sdk
 from bench.harness import RunningHub, running_hub
 from bench.instruments import EngineTimer, ReferenceInstance
 from bench.sizes import Sizes
@@ -90,6 +92,43 @@ async def w4_long_history(connection_string: str, timer: EngineTimer, sizes: Siz
             "reference_step_ms_after_idle": after_idle * 1000,
             "activities_per_second": count / elapsed,
             "final_history_events": float(as_run_calls[-1].history_length if as_run_calls else 0),
+        },
+        requests=requests,
+        units=count,
+        unit="activity",
+    )
+
+
+async def w4_unmodified(connection_string: str, timer: EngineTimer, sizes: Sizes) -> Measurement:
+    """W4u: W4's long sequence written against azure.durable_functions, run through the SDK's protocol.
+
+    Every episode hands the SDK the whole history, and the SDK replays the generator from its first line:
+    engine CPU (the SDK's replay and ours of its reply) grows with history, where W4's stays flat. One
+    instance, as run (no warmed pass: the growth is far beyond what the machine's drift could explain).
+    """
+    count = sizes.w4_activities
+    async with running_hub(connection_string, timer, registry=apps_sdk.registry()) as run:
+        timer.reset()
+        before = run.account.counter.snapshot()
+        start = time.perf_counter()
+        # The official client stores the input as JSON text encoded once more; the SDK decodes it back.
+        instance_id = await run.client.start_new("long_sequence", client_input=json.dumps(count))
+        await run.watcher.wait_terminal([instance_id], sizes.run_timeout_seconds)
+        elapsed = time.perf_counter() - start
+        await timer.wait_idle()
+        requests = counts_difference(run.account.counter.snapshot(), before)
+        calls = list(timer.engine_calls)
+        status = await run.client.get_status(instance_id, show_input=False)
+    if status is None or status.output != sum(2 * index for index in range(count)):
+        raise WorkloadError(f"long_sequence (unmodified) returned {status.output if status else None!r}")
+    engine_first, engine_last = _edge_medians([call.cpu_seconds for call in calls])
+    return Measurement(
+        values={
+            "engine_cpu_seconds": sum(call.cpu_seconds for call in calls),
+            "episodes": float(len(calls)),
+            "engine_ms_first_episodes": engine_first * 1000,
+            "engine_ms_last_episodes": engine_last * 1000,
+            "activities_per_second": count / elapsed,
         },
         requests=requests,
         units=count,

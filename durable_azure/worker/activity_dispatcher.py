@@ -342,11 +342,11 @@ class ActivityDispatcher:
         if activity is None:
             return _failure(event, "ActivityNotFoundError", f"no activity named '{event.name}' is registered")
         try:
-            value = serialization.loads(activity_input_text(event.input))
+            input_text = activity_input_text(event.input)
+            value = activity.decode_input(input_text) if activity.decode_input else serialization.loads(input_text)
             result = await self._call(activity, value)
-            return TaskCompleted(
-                timestamp=datetime.now(UTC), task_scheduled_id=event.event_id, result=serialization.dumps(result)
-            )
+            result_text = activity.encode_output(result) if activity.encode_output else serialization.dumps(result)
+            return TaskCompleted(timestamp=datetime.now(UTC), task_scheduled_id=event.event_id, result=result_text)
         except Exception as error:
             # The extension's wording (TaskActivityShim), which apps on the original parse out of str(e).
             error_type, text, stack_trace = type(error).__name__, str(error), traceback.format_exc()

@@ -24,6 +24,11 @@ class ActivityFunction:
     name: str
     function: Callable[..., Any]
     input_name: str | None = None
+    decode_input: Callable[[str | None], Any] | None = None
+    """How the input's JSON text becomes the argument; None: this project's serializer. An unmodified app's
+    activities get the Python worker's converter (`azure.functions`), as under the Functions host."""
+    encode_output: Callable[[Any], str | None] | None = None
+    """How the return value becomes the result's JSON text; None: this project's serializer."""
 
     @property
     def is_async(self) -> bool:

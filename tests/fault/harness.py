@@ -58,10 +58,11 @@ FAST_PROVIDER = {
 }
 
 
-def make_app_dir(tmp_path: Path, hub_name: str, **provider: Any) -> Path:
+def make_app_dir(tmp_path: Path, hub_name: str, *, source: Path = APP, **provider: Any) -> Path:
+    """An app folder for the worker processes: `source`'s function_app.py, host.json on `hub_name`."""
     app_dir = tmp_path / "app"
     app_dir.mkdir()
-    shutil.copy(APP / "function_app.py", app_dir / "function_app.py")
+    shutil.copy(source / "function_app.py", app_dir / "function_app.py")
     settings = {**FAST_PROVIDER, **provider}
     host = {"version": "2.0", "extensions": {"durableTask": {"hubName": hub_name, "storageProvider": settings}}}
     (app_dir / "host.json").write_text(json.dumps(host))

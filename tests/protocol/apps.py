@@ -58,6 +58,11 @@ def rewindable(context: df.DurableOrchestrationContext):
     return (yield context.call_activity("fails_once", context.get_input()))
 
 
+def retrying(context: df.DurableOrchestrationContext):
+    options = df.RetryOptions(first_retry_interval_in_milliseconds=500, max_number_of_attempts=3)
+    return (yield context.call_activity_with_retry("fails_once", options, context.get_input()))
+
+
 def looping(context: df.DurableOrchestrationContext):
     count = context.get_input()
     if count < 3:
@@ -90,6 +95,7 @@ ORCHESTRATORS = {
         ("rewindable", rewindable),
         ("looping", looping),
         ("counting_up", counting_up),
+        ("retrying", retrying),
     ]
 }
 

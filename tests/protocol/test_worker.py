@@ -115,3 +115,20 @@ async def test_an_unmodified_entity_takes_signals_and_calls_from_orchestrations_
     assert status.output == 7  # the client's signal came first: the orchestration's own signal then its call
     state = await running.client.read_entity_state(entity)
     assert state.entity_exists and state.entity_state == 7
+
+
+async def test_an_activity_retried_after_a_failure_succeeds_on_its_second_attempt(running: Running) -> None:
+    instance_id = await running.client.start_new("retrying", None, as_official_client_sends("retry-key"))
+    status = await running.client.wait_for_completion(instance_id, timeout=60)
+    assert status.output == "retry-key worked on call 2"
+    history = await running.client.get_status(instance_id, show_history=True)
+    assert history is not None and history.history is not None
+    kinds = [event["EventType"] for event in history.history]
+    assert kinds == [
+        "ExecutionStarted",
+        "TaskFailed",
+        "TimerCreated",
+        "TimerFired",
+        "TaskCompleted",
+        "ExecutionCompleted",
+    ]

@@ -1,0 +1,62 @@
+"""An unmodified app (`import azure.durable_functions`) on two worker processes; one is SIGKILLed mid-run.
+
+The SDK's protocol adds nothing to what must survive a crash: the survivor
+takes the dead worker's partitions, messages it had dequeued come back, and
+every instance completes once with the right output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from durable_azure.azure_storage import StorageAccount, TaskHub
+from durable_azure.client import DurableOrchestrationClient
+from durable_azure.status import OrchestrationRuntimeStatus
+from tests.conftest import unique_hub_name
+from tests.fault.harness import make_app_dir, running_workers
+
+INSTANCES = 12
+APP = Path(__file__).parent / "unmodified_app"
+
+
+@pytest.mark.slow
+async def test_killing_a_worker_of_an_unmodified_app_loses_no_instance(tmp_path: Path, connection_string: str) -> None:
+    hub_name = unique_hub_name("Unmodified")
+    app_dir = make_app_dir(tmp_path, hub_name, source=APP)
+    account = StorageAccount.from_connection_string(connection_string)
+    hub = TaskHub(account, hub_name, partition_count=4)
+    try:
+        with running_workers(app_dir, connection_string, tmp_path, count=2) as workers:
+            async with DurableOrchestrationClient(hub) as client:
+                # As the official client stores them: the input's JSON text, encoded once more.
+                ids = [
+                    await client.start_new("slow_sequence", f"unmodified-{i}", json.dumps(f"n{i}"))
+                    for i in range(INSTANCES)
+                ]
+                await _wait_for_progress(client, ids)
+                workers.processes[0].send_signal(signal.SIGKILL)
+                workers.processes[0].wait(timeout=10)
+                statuses = await asyncio.gather(*(client.wait_for_completion(i, timeout=180) for i in ids))
+        for index, status in enumerate(statuses):
+            assert status.runtime_status == OrchestrationRuntimeStatus.Completed, workers.log_tail()
+            assert status.output == [f"Hello n{index}-{step}!" for step in range(4)]
+    finally:
+        await hub.delete()
+        await account.close()
+
+
+async def _wait_for_progress(client: DurableOrchestrationClient, ids: list[str]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        statuses = [await client.get_status(i) for i in ids]
+        running = sum(s is not None and s.runtime_status == OrchestrationRuntimeStatus.Running for s in statuses)
+        if running >= INSTANCES // 2:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("the workers never started the instances")
