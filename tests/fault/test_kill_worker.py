@@ -47,13 +47,19 @@ async def test_killing_one_of_two_workers_loses_no_instance(tmp_path: Path, conn
         await account.close()
 
 
-async def _wait_for_progress(client: DurableOrchestrationClient, ids: list[str]) -> None:
-    """Kill only once work is really in flight on both workers: some instances running, none all done."""
+async def _wait_for_progress(
+    client: DurableOrchestrationClient, ids: list[str], *, every_started: bool = False
+) -> None:
+    """Kill only once work is really in flight on both workers: some instances running, none all done.
+
+    `every_started`: also wait until every instance exists (its start was made and claimed), so the kill
+    tests what happens to claimed starts, not to queue messages the worker had not turned into starts yet.
+    """
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         statuses = [await client.get_status(i) for i in ids]
         running = sum(s is not None and s.runtime_status == OrchestrationRuntimeStatus.Running for s in statuses)
-        if running >= INSTANCES // 2:
+        if running >= INSTANCES // 2 and not (every_started and any(s is None for s in statuses)):
             return
         await asyncio.sleep(0.2)
     raise AssertionError("the workers never started the instances")
@@ -79,7 +85,7 @@ async def test_killing_a_worker_that_claimed_its_own_starts_loses_none(tmp_path:
                     queue, base64.b64encode(json.dumps(order).encode()).decode(), visibility_timeout=0
                 )
             async with DurableOrchestrationClient(hub) as client:
-                await _wait_for_progress(client, ids)
+                await _wait_for_progress(client, ids, every_started=True)
                 workers.processes[0].send_signal(signal.SIGKILL)
                 workers.processes[0].wait(timeout=10)
                 workers.start(1)
