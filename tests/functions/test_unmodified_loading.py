@@ -287,6 +287,13 @@ def test_without_the_sdk_installed_the_import_error_says_to_install_the_extra(
     assert "pip install durable-azure[sdk]" in message
 
 
+def test_a_v1_app_without_the_sdk_installed_names_the_script_and_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "azure.durable_functions", None)
+    message = load_error(SDK_APPS / "v1_app")
+    assert message.startswith(f"cannot import {SDK_APPS / 'v1_app' / 'Chain' / '__init__.py'}, line 1")
+    assert "pip install durable-azure[sdk]" in message
+
+
 BLOCKER = """
 import importlib.abc, sys
 
