@@ -24,6 +24,7 @@ from azure.functions.decorators.function_app import DecoratorApi, Function, Func
 
 from durable_azure.entities import EntityFunction, entity_function_of
 from durable_azure.errors import ConfigurationError
+from durable_azure.functions import official_sdk
 from durable_azure.functions.metadata import (
     ACTIVITY_TRIGGER,
     ENTITY_TRIGGER,
@@ -33,6 +34,7 @@ from durable_azure.functions.metadata import (
     EntityTrigger,
     OrchestrationTrigger,
 )
+from durable_azure.protocol import SdkOrchestrator
 from durable_azure.worker.registry import ActivityFunction, Registry
 
 DURABLE_NAME_ATTRIBUTE = "_durable_name"
@@ -98,11 +100,15 @@ def durable_registry(app: FunctionRegister) -> Registry:
     """Every orchestrator, activity and entity of any function app (`DFApp`, `func.FunctionApp`) and blueprints.
 
     Functions are recognised by their trigger's binding type, not by our metadata classes, so an app whose
-    durable functions came through `func.FunctionApp`'s own durable decorators is read the same way. Raises
-    ConfigurationError when two orchestrators (or two activities) share a name; names compare without case,
-    because Azure Functions function names do.
+    durable functions came through `func.FunctionApp`'s own durable decorators is read the same way. An
+    orchestrator declared with azure.durable_functions' decorators (its handler, `Orchestrator.create(fn)`)
+    becomes an SdkOrchestrator, run through the official SDK's protocol (official_sdk.py). Raises
+    ConfigurationError when two orchestrators (or two activities) share a name (names compare without case,
+    because Azure Functions function names do), when the app mixes both SDKs' orchestrators, or for an entity
+    of the official SDK (not supported yet).
     """
     orchestrators: dict[str, Callable[..., Any]] = {}
+    sdk_orchestrators: dict[str, SdkOrchestrator] = {}
     activities: dict[str, ActivityFunction] = {}
     entities: dict[str, EntityFunction] = {}
     seen: dict[tuple[str, str], str] = {}
@@ -114,7 +120,11 @@ def durable_registry(app: FunctionRegister) -> Registry:
         trigger_type = str(fields.get("type", "")).lower()
         if trigger_type == ORCHESTRATION_TRIGGER.lower():
             name = _register_name(builder, function, fields.get("orchestration"), "orchestrator", seen)
-            orchestrators[name] = function.get_user_function()
+            handle = function.get_user_function()
+            if official_sdk.is_sdk_orchestrator(handle):
+                sdk_orchestrators[name] = SdkOrchestrator(name=name, handle=handle)
+            else:
+                orchestrators[name] = handle
         elif trigger_type == ACTIVITY_TRIGGER.lower():
             name = _register_name(builder, function, fields.get("activity"), "activity", seen)
             activities[name] = ActivityFunction(
@@ -122,8 +132,13 @@ def durable_registry(app: FunctionRegister) -> Registry:
             )
         elif trigger_type == ENTITY_TRIGGER.lower():
             name = _register_name(builder, function, fields.get("entityName"), "entity", seen)
+            if official_sdk.is_sdk_entity(function.get_user_function()):
+                official_sdk.refuse_sdk_entity(name, function.get_user_function())
             entities[name.lower()] = entity_function_of(function.get_user_function())
-    return Registry(orchestrators=orchestrators, activities=activities, entities=entities)
+    official_sdk.check_not_mixed(orchestrators, sdk_orchestrators)
+    return Registry(
+        orchestrators=orchestrators, activities=activities, entities=entities, sdk_orchestrators=sdk_orchestrators
+    )
 
 
 @contextmanager

@@ -181,8 +181,9 @@ async def host_services(
             client_for=storage.client_for,
             urls=urls,
             keys=loaded.keys,
-            orchestrator_names=frozenset(index.registry.orchestrators),
+            orchestrator_names=index.orchestrator_names,
             entity_names=frozenset(index.registry.entities),
+            unmodified_app=index.unmodified,
         )
         registry = registry_with_bindings(index, services)
         async with (

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import azure.functions as func
 
 from durable_azure.errors import ConfigurationError
+from durable_azure.functions import official_sdk
 from durable_azure.functions.app import durable_registry
 from durable_azure.functions.context import context_parameter
 from durable_azure.functions.loader import APP_FILE, load_function_app
@@ -129,6 +130,20 @@ class AppIndex:
     """Timer, queue and blob functions, run by `functions.triggers` on every process that runs the app."""
     bound_activities: dict[str, TriggeredFunction] = dataclasses.field(default_factory=dict)
     """Activities (by durable name) with bindings besides their trigger: the host wraps them at start-up."""
+    unmodified: bool = False
+    """An app run unchanged on azure.durable_functions (official_sdk.py): its orchestrators are the official
+    SDK's, or it has none of ours and declares functions with the official SDK. Its orchestrators decode
+    what the official client posts themselves, so the RPC listener stores those bodies as received."""
+
+    @property
+    def orchestrator_names(self) -> frozenset[str]:
+        """Every orchestrator's name, ours or the official SDK's, as declared (not lower-cased)."""
+        return orchestrator_names(self.registry)
+
+
+def orchestrator_names(registry: Registry) -> frozenset[str]:
+    """The names of a registry's orchestrators, whichever SDK they are written with."""
+    return frozenset([*registry.orchestrators, *registry.sdk_orchestrators])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -174,7 +189,8 @@ def _index_v2(app_dir: Path) -> AppIndex:
         functions = app.get_functions()
     except ValueError as error:  # two functions with one name: azure.functions' own check
         raise ConfigurationError(f"{app_dir / APP_FILE}: {error}") from error
-    builder = IndexBuilder(registry)
+    declared_with_sdk = official_sdk.is_official(app) or any(map(official_sdk.declared_with_sdk, functions))
+    builder = IndexBuilder(registry, declared_with_sdk=declared_with_sdk)
     for function in functions:
         bindings = [binding.get_dict_repr() for binding in function.get_bindings()]
         builder.add(
@@ -194,8 +210,10 @@ class IndexBuilder:
     activity that declares other bindings is also kept as a TriggeredFunction, so the host can wrap it.
     """
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, *, declared_with_sdk: bool = False) -> None:
         self.registry = registry
+        self.declared_with_sdk = declared_with_sdk
+        """Some function was declared with azure.durable_functions (v2 decorators, v1 `Orchestrator.create`)."""
         self.http_functions: list[HttpFunction] = []
         self.triggered: list[TriggeredFunction] = []
         self.bound_activities: dict[str, TriggeredFunction] = {}
@@ -243,7 +261,7 @@ class IndexBuilder:
             self.triggered.append(spec)
 
     def build(self) -> AppIndex:
-        names = frozenset(name.lower() for name in self.registry.orchestrators)
+        names = frozenset(name.lower() for name in orchestrator_names(self.registry))
 
         def told(function: Any) -> Any:
             return dataclasses.replace(function, orchestrator_names=names)
@@ -253,6 +271,8 @@ class IndexBuilder:
             registry=self.registry,
             triggered=[told(function) for function in self.triggered],
             bound_activities={name: told(function) for name, function in self.bound_activities.items()},
+            unmodified=bool(self.registry.sdk_orchestrators)
+            or (self.declared_with_sdk and not self.registry.orchestrators),
         )
 
 
@@ -268,9 +288,9 @@ def _check_not_http_only(name: str, trigger: BindingSpec, others: tuple[BindingS
 
 def app_index(http_functions: list[HttpFunction], registry: Registry) -> AppIndex:
     """The index, with each HTTP function told the app's orchestrator names."""
-    names = frozenset(name.lower() for name in registry.orchestrators)
+    names = frozenset(name.lower() for name in orchestrator_names(registry))
     functions = [dataclasses.replace(function, orchestrator_names=names) for function in http_functions]
-    return AppIndex(http_functions=functions, registry=registry)
+    return AppIndex(http_functions=functions, registry=registry, unmodified=bool(registry.sdk_orchestrators))
 
 
 def http_function_from_bindings(

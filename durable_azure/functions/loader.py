@@ -2,8 +2,9 @@
 
 v2: function_app.py is imported as the module `function_app` with the app folder first on sys.path (so it can
 import its sibling modules), and exactly one module-level function app, a `df.DFApp` or an azure.functions
-`FunctionApp` with any number of blueprints registered, is the app. v1 function folders (`v1.py`) are imported
-as submodules of the package `__app__` rooted at the app folder, as the worker names them.
+`FunctionApp` with any number of blueprints registered, is the app (durable_azure's, or azure.durable_functions'
+for an app run unchanged). v1 function folders (`v1.py`) are imported as submodules of the package `__app__`
+rooted at the app folder, as the worker names them.
 
 One app per process, as in a Functions worker: loading an app forgets the modules the previously loaded app
 imported from its folder (and takes that folder off sys.path), so two apps with a `helpers.py` each never see
@@ -40,8 +41,9 @@ def load_function_app(app_dir: Path) -> FunctionRegister:
     """Import `app_dir/function_app.py` and return its one module-level function app (`df.DFApp` or `func.FunctionApp`).
 
     Raises ConfigurationError naming the file when it is missing, its import fails (with line and the original
-    error), it defines no function app or more than one, a function is malformed (no trigger, ...), or its
-    functions were declared with the official azure.durable_functions decorators.
+    error; for azure.durable_functions not installed, how to install it), it defines no function app or more
+    than one, or a function is malformed (no trigger, ...). The app may be azure.durable_functions' `DFApp`
+    (an unmodified app, official_sdk.py): `durable_registry` sorts its functions.
     """
     app_dir = Path(app_dir).resolve()
     script = app_dir / APP_FILE
@@ -50,13 +52,11 @@ def load_function_app(app_dir: Path) -> FunctionRegister:
     with app_imports(app_dir):
         module = import_user_module(APP_MODULE, script, app_dir)
     app = _find_app(module, script)
-    official_sdk.check_app_object(app, script)
     try:
-        functions = [builder.build(app.auth_level) for builder in app._function_builders]
+        for builder in app._function_builders:
+            builder.build(app.auth_level)
     except ValueError as error:  # azure.functions' own checks, e.g. "Function x does not have a trigger"
         raise ConfigurationError(f"{script}: {error}") from error
-    for function in functions:
-        official_sdk.check_function(function, script)
     return app
 
 
@@ -120,7 +120,7 @@ def user_import_errors(script: Path, app_dir: Path) -> Iterator[None]:
     except Exception as error:
         message = f"cannot import {_error_location(error, script, app_dir)}: {_describe(error)}"
         if official_sdk.is_official_module_error(error):
-            message += f" (durable-azure replaces azure-functions-durable: {official_sdk.FIX})"
+            message += f" ({official_sdk.missing_sdk_hint()})"
         raise ConfigurationError(message) from error
 
 

@@ -45,10 +45,16 @@ class ManagementServices:
     """Check-status links use the request's scheme and host (the public API); False: always `urls.base_url`."""
     unwraps_sdk_json: bool = False
     """Bodies come from the official Python client, which posts JSON text as a JSON string literal."""
+    unmodified_app: bool = False
+    """The app runs unchanged on azure.durable_functions: its orchestrators decode the official client's
+    double-encoded inputs and event data themselves, so those are stored as received, as the extension does."""
 
     def for_rpc(self) -> ManagementServices:
-        """The same services as the local RPC listener sees them."""
-        return dataclasses.replace(self, requires_key=False, links_from_request=False, unwraps_sdk_json=True)
+        """The same services as the local RPC listener sees them: without a key, and (for our orchestrators,
+        which decode once) with the official client's second JSON layer removed before anything is stored."""
+        return dataclasses.replace(
+            self, requires_key=False, links_from_request=False, unwraps_sdk_json=not self.unmodified_app
+        )
 
 
 SERVICES = web.AppKey("management_services", ManagementServices)

@@ -1,21 +1,25 @@
-"""Apps still written against azure.durable_functions, the official SDK: refused at start-up, naming the fix.
+"""Apps still written against azure.durable_functions, the official SDK: recognised, and run unchanged.
 
-The official decorators wrap each orchestrator in `Orchestrator.create`, a handler that speaks the .NET host's
-JSON protocol, and each client function in a middleware that builds the SDK's HTTP client from a JSON string;
-neither runs on this host's engine. Its activities would run, but an app is ported as a whole by changing one
-import, so any function declared through the official SDK's decorators is a start-up error naming that import
-and the file it is in. (Running such apps unchanged is a separate piece of work: the SDK's protocol, served by
-this host.) A v1 script is refused only when it is an orchestrator or an entity: an HTTP starter (or any other
-function) may keep building the official SDK's client from its binding string, which talks to this host's
-local RPC endpoint.
+An unmodified app keeps `import azure.durable_functions as df`. The official decorators (and v1's
+`df.Orchestrator.create`) wrap each orchestrator in a handler that speaks the extension's out-of-process
+JSON protocol; this host serves that protocol (`durable_azure.protocol`), so such an orchestrator becomes an
+`SdkOrchestrator`. Its activities are plain functions, run as ours are. Its client functions are wrapped in a
+middleware that builds the official client from the binding's JSON string, which the host hands them
+(bindings/client.py); that client talks to the host's local RPC endpoint (rpc_listener.py).
 
-Recognised by where the objects' classes come from; this module never imports azure.durable_functions.
+What does not run, and is a start-up error naming the function and its file rather than a silent skip:
+entities written with the official SDK (`df.Entity.create`, `@app.entity_trigger`), whose batch protocol this
+host does not serve yet; and an app mixing our orchestrators with the official SDK's, since a worker runs
+one protocol (and each expects the official client's inputs in a different encoding).
+
+Recognised by where objects and functions come from (their module); this module never imports
+azure.durable_functions, so native apps run without it installed.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -23,11 +27,15 @@ from typing import Any
 from azure.functions.decorators.function_app import Function
 
 from durable_azure.errors import ConfigurationError
+from durable_azure.protocol import SdkOrchestrator
 
 OFFICIAL_PACKAGE = "azure.durable_functions"
-ENGINE_TRIGGERS = frozenset({"orchestrationtrigger", "entitytrigger"})
-"""Triggers of functions our engine runs (replays): their code must be written against durable_azure."""
 FIX = "change `import azure.durable_functions as df` to `import durable_azure as df`"
+INSTALL_FIX = "install it with `pip install durable-azure[sdk]` to run the app unchanged"
+ENTITIES_UNSUPPORTED = (
+    "entities of apps that keep `import azure.durable_functions` are not supported yet; port the app to "
+    f"durable_azure ({FIX} in every file) to use entities"
+)
 
 
 def is_official(value: object) -> bool:
@@ -36,59 +44,105 @@ def is_official(value: object) -> bool:
 
 
 def is_official_module_error(error: BaseException) -> bool:
-    """A ModuleNotFoundError for azure.durable_functions: the app was not ported yet."""
+    """A ModuleNotFoundError for azure.durable_functions: an unmodified app without the `sdk` extra."""
     return isinstance(error, ModuleNotFoundError) and _is_official_module(error.name or "")
 
 
-def check_app_object(app: object, script: Path) -> None:
-    """ConfigurationError when the app object itself is the official SDK's DFApp."""
-    if is_official(app):
-        raise ConfigurationError(
-            f"{script}: the app is azure.durable_functions' {type(app).__name__}, whose functions run only under "
-            f"the .NET Functions host; {FIX}"
-        )
+def missing_sdk_hint() -> str:
+    """What to add to an import error when azure.durable_functions is not installed."""
+    return f"the app uses the official Durable Functions SDK (azure-functions-durable): {INSTALL_FIX}"
 
 
-def check_function(function: Function, script: Path) -> None:
-    """ConfigurationError naming the function and its file when the official SDK's decorators declared it."""
-    if not any(is_official(binding) for binding in function.get_bindings()):
-        return
-    user_function = function.get_user_function()
-    name = function.get_function_name() or user_function.__name__
-    declared_in = _source_file(user_function) or str(script)
-    raise ConfigurationError(
-        f"function {name!r} ({declared_in}) was declared with azure.durable_functions' decorators, which prepare "
-        f"it for the .NET Functions host; {FIX} there"
-    )
+def is_sdk_code(function: object) -> bool:
+    """Whether `function` is code of azure.durable_functions itself: an orchestrator or entity handler
+    (`Orchestrator.create`, `Entity.create`) or a client middleware (`durable_client_input`). Read from the
+    module whose globals the code runs in, since `functools.wraps` copies the user's `__module__` over."""
+    function_globals = getattr(function, "__globals__", None)
+    name = function_globals.get("__name__") if isinstance(function_globals, dict) else None
+    return isinstance(name, str) and _is_official_module(name)
 
 
-def check_module(module: ModuleType, script: Path, *, trigger_type: str) -> None:
-    """ConfigurationError when a v1 orchestrator's or entity's script uses the official SDK (`df.Orchestrator.create`):
-    it imported the package, or a name from it. Other functions may keep it: the official
-    `DurableOrchestrationClient(starter)` works against the host's local RPC endpoint (rpc_listener.py)."""
-    if trigger_type.lower() not in ENGINE_TRIGGERS:
+def is_sdk_orchestrator(function: object) -> bool:
+    """An `Orchestrator.create(fn)` handler: it carries the user's generator as `orchestrator_function`."""
+    return is_sdk_code(function) and hasattr(function, "orchestrator_function")
+
+
+def is_sdk_entity(function: object) -> bool:
+    """An `Entity.create(fn)` handler: it carries the user's function as `entity_function`."""
+    return is_sdk_code(function) and hasattr(function, "entity_function")
+
+
+def declared_with_sdk(function: Function) -> bool:
+    """Whether any binding of a v2 function comes from the official SDK's decorators."""
+    return any(is_official(binding) for binding in function.get_bindings()) or is_sdk_code(function.get_user_function())
+
+
+def refuse_sdk_entity(name: str, function: Callable[..., Any], fallback: Path | None = None) -> None:
+    """ConfigurationError for an entity written with the official SDK, naming it and its file."""
+    where = source_file(function) or (str(fallback) if fallback is not None else "?")
+    raise ConfigurationError(f"entity function {name!r} ({where}): {ENTITIES_UNSUPPORTED}")
+
+
+def check_module(module: ModuleType, script: Path, *, trigger_type: str, entry_point: object) -> None:
+    """A v1 orchestrator whose script imports the official SDK must export its handler (`main =
+    df.Orchestrator.create(fn)`); one that imports it but exports a plain generator mixes the two SDKs in one
+    function, which neither runs: ConfigurationError naming the script. Other functions may use it freely
+    (the official `DurableOrchestrationClient(starter)` works against the local RPC endpoint)."""
+    if trigger_type.lower() != "orchestrationtrigger" or is_sdk_orchestrator(entry_point):
         return
     for name, value in vars(module).items():
         origin = value.__name__ if isinstance(value, ModuleType) else getattr(value, "__module__", None)
         if isinstance(origin, str) and _is_official_module(origin) and not name.startswith("__"):
-            raise ConfigurationError(f"{script} uses azure.durable_functions ({name}); {FIX}")
+            raise ConfigurationError(
+                f"{script} uses azure.durable_functions ({name}) but its entry point is not "
+                "`df.Orchestrator.create(...)`: export the official handler (`main = df.Orchestrator.create(fn)`) "
+                f"to run it unchanged, or {FIX}"
+            )
+
+
+def check_not_mixed(native: Mapping[str, Callable[..., Any]], official: Mapping[str, SdkOrchestrator]) -> None:
+    """ConfigurationError naming one orchestrator of each SDK and its file when an app has both."""
+    if not native or not official:
+        return
+    native_name, official_name = sorted(native)[0], sorted(official)[0]
+    native_file = source_file(native[native_name]) or "?"
+    official_file = source_file(official[official_name].handle) or "?"
+    raise ConfigurationError(
+        f"the app mixes orchestrators of durable_azure ({native_name!r} in {native_file}) and of "
+        f"azure.durable_functions ({official_name!r} in {official_file}): a worker runs one SDK's orchestrators; "
+        f"port every orchestrator ({FIX}) or none"
+    )
+
+
+def source_file(function: Callable[..., Any]) -> str | None:
+    """The user's file behind a function: an official handler's user function (`orchestrator_function`,
+    `entity_function`), a client middleware's `__wrapped__`, or the function itself."""
+    user_function: Any = function
+    for attribute in ("orchestrator_function", "entity_function", "__wrapped__"):
+        user_function = getattr(user_function, attribute, user_function)
+    try:
+        return inspect.getsourcefile(user_function)
+    except TypeError:
+        return None
 
 
 def _is_official_module(module: str) -> bool:
     return module == OFFICIAL_PACKAGE or module.startswith(OFFICIAL_PACKAGE + ".")
 
 
-def _source_file(wrapped: Callable[..., Any]) -> str | None:
-    """The user's file behind an official wrapper: a client middleware's `__wrapped__`, or the function an
-    orchestrator handler closes over."""
-    user_function: Any = getattr(wrapped, "__wrapped__", wrapped)
-    if _is_official_module(getattr(user_function, "__module__", None) or ""):
-        closed_over = inspect.getclosurevars(user_function).nonlocals.values()
-        user_function = next((value for value in closed_over if inspect.isfunction(value)), None)
-    try:
-        return inspect.getsourcefile(user_function) if user_function is not None else None
-    except TypeError:
-        return None
-
-
-__all__ = ["FIX", "check_app_object", "check_function", "check_module", "is_official", "is_official_module_error"]
+__all__ = [
+    "ENTITIES_UNSUPPORTED",
+    "FIX",
+    "INSTALL_FIX",
+    "check_module",
+    "check_not_mixed",
+    "declared_with_sdk",
+    "is_official",
+    "is_official_module_error",
+    "is_sdk_code",
+    "is_sdk_entity",
+    "is_sdk_orchestrator",
+    "missing_sdk_hint",
+    "refuse_sdk_entity",
+    "source_file",
+]

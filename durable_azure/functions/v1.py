@@ -11,6 +11,9 @@ as the worker requires; `entryPoint` (default `main`) names the callable.
 A function's name is its folder's name; an orchestrator's or activity's `orchestration` / `activity` binding
 field overrides the name it is called by. A trigger or binding type this host does not run is a start-up
 error naming the function (`functions/bindings`).
+
+An orchestrator whose entry point is the official SDK's handler (`main = df.Orchestrator.create(fn)`) runs
+unchanged through the SDK's protocol (official_sdk.py); an entity built with `df.Entity.create` is refused.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from durable_azure.errors import ConfigurationError
 from durable_azure.functions import official_sdk
 from durable_azure.functions.indexing import AppIndex, IndexBuilder, ProgrammingModel
 from durable_azure.functions.loader import APP_PACKAGE, app_imports, user_import_errors
+from durable_azure.protocol import SdkOrchestrator
 from durable_azure.worker.registry import ActivityFunction, Registry
 
 logger = logging.getLogger(__name__)
@@ -44,6 +48,7 @@ def index_v1_app(app_dir: Path) -> AppIndex:
     """Every function folder of `app_dir`, indexed. ConfigurationError names the folder and the problem."""
     app_dir = Path(app_dir).resolve()
     orchestrators: dict[str, Callable[..., Any]] = {}
+    sdk_orchestrators: dict[str, SdkOrchestrator] = {}
     activities: dict[str, ActivityFunction] = {}
     entities: dict[str, EntityFunction] = {}
     loaded: list[tuple[Path, Callable[..., Any], list[Mapping[str, Any]]]] = []
@@ -55,16 +60,28 @@ def index_v1_app(app_dir: Path) -> AppIndex:
             trigger_type = str(trigger.get("type", "")).lower()
             function = _load_entry_point(folder, document, app_dir, trigger_type)
             if trigger_type == "orchestrationtrigger":
-                _add_unique(orchestrators, trigger.get("orchestration") or folder.name, function, "orchestrator")
+                name = trigger.get("orchestration") or folder.name
+                if any(existing.lower() == name.lower() for existing in [*orchestrators, *sdk_orchestrators]):
+                    raise ConfigurationError(f"two orchestrator functions are named {name!r}")
+                if official_sdk.is_sdk_orchestrator(function):  # `main = df.Orchestrator.create(fn)`
+                    sdk_orchestrators[name] = SdkOrchestrator(name=name, handle=function)
+                else:
+                    orchestrators[name] = function
             elif trigger_type == "activitytrigger":
                 name = trigger.get("activity") or folder.name
                 activity = ActivityFunction(name=name, function=function, input_name=trigger["name"])
                 _add_unique(activities, name, activity, "activity")
             elif trigger_type == "entitytrigger":
                 name = (trigger.get("entityName") or folder.name).lower()
+                if official_sdk.is_sdk_entity(function):  # `main = df.Entity.create(fn)`
+                    official_sdk.refuse_sdk_entity(folder.name, function, folder / FUNCTION_JSON)
                 _add_unique(entities, name, entity_function_of(function), "entity")
             loaded.append((folder, function, bindings))
-    builder = IndexBuilder(Registry(orchestrators=orchestrators, activities=activities, entities=entities))
+    official_sdk.check_not_mixed(orchestrators, sdk_orchestrators)
+    registry = Registry(
+        orchestrators=orchestrators, activities=activities, entities=entities, sdk_orchestrators=sdk_orchestrators
+    )
+    builder = IndexBuilder(registry, declared_with_sdk=bool(sdk_orchestrators))
     for folder, function, bindings in loaded:
         builder.add(folder.name, function, bindings, ProgrammingModel.V1, folder)
     return builder.build()
@@ -104,12 +121,12 @@ def _load_entry_point(
     entry_point = document.get("entryPoint") or DEFAULT_ENTRY_POINT
     with user_import_errors(script, app_dir):
         module = importlib.import_module(script_module_name(script, app_dir))
-    official_sdk.check_module(module, script, trigger_type=trigger_type)
     function = getattr(module, entry_point, None)
     if not callable(function):
         raise ConfigurationError(
             f"{script} defines no function {entry_point!r} (the entryPoint of {folder / FUNCTION_JSON})"
         )
+    official_sdk.check_module(module, script, trigger_type=trigger_type, entry_point=function)
     return function
 
 

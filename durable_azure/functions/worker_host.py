@@ -72,8 +72,9 @@ async def _run(
             client_for=storage.client_for,
             urls=urls,
             keys=keys.keys,
-            orchestrator_names=frozenset(index.registry.orchestrators),
+            orchestrator_names=index.orchestrator_names,
             entity_names=frozenset(index.registry.entities),
+            unmodified_app=index.unmodified,
         )
         worker = Worker(storage.hub, registry, settings)
         await worker.start()
@@ -89,7 +90,7 @@ async def _run(
                     environment.app_dir,
                     storage.account.account_name,
                     environment.connection.source,
-                    len(registry.orchestrators),
+                    len(index.orchestrator_names),
                     len(registry.activities),
                     urls.rpc_base_url or "-",
                     ",".join(f"{function.name}({listener.describe()})" for function, listener in listeners) or "-",

@@ -14,9 +14,10 @@ APPS = {
         "defines 2 function apps",
     ),
     "no app": ("import azure.functions as func\n", "defines no function app"),
-    "official SDK": (
-        "import azure.durable_functions as df\napp = df.DFApp()\n",
-        "change `import azure.durable_functions as df` to `import durable_azure as df`",
+    "official SDK entity": (
+        "import azure.durable_functions as df\napp = df.DFApp()\n\n"
+        "@app.entity_trigger(context_name='context')\ndef counter(context):\n    context.set_result(None)\n",
+        "entities of apps that keep `import azure.durable_functions` are not supported yet",
     ),
 }
 

@@ -1,7 +1,8 @@
 """`durableClient` / `orchestrationClient`: a client as input, or instances to start as output, on any trigger.
 
 Input: v2 functions receive a DurableOrchestrationClient; v1 functions the binding's JSON string (they write
-`DurableOrchestrationClient(starter)`), valid for the length of the invocation. `taskHub` and
+`DurableOrchestrationClient(starter)`), valid for the length of the invocation, and so do v2 functions declared
+with azure.durable_functions' `durable_client_input`, whose middleware builds the official client from it. `taskHub` and
 `connectionName` (`%Setting%` allowed) select another task hub or storage account.
 
 Output: the value (one start request, or a list) is validated whole (start_requests.py), explicit instance
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from durable_azure.client import binding as client_binding
 from durable_azure.errors import FunctionInvocationError
+from durable_azure.functions import official_sdk
 from durable_azure.functions.bindings import Write, register
 from durable_azure.functions.bindings.expressions import app_setting
 from durable_azure.functions.indexing import BindingSpec, ProgrammingModel
@@ -34,7 +36,9 @@ class DurableClientBinding:
 
     async def read(self, invocation: Invocation, binding: BindingSpec) -> Any:
         client = await client_for(invocation, binding)
-        if invocation.function.model is ProgrammingModel.V2:
+        if invocation.function.model is ProgrammingModel.V2 and not official_sdk.is_sdk_code(
+            invocation.function.function
+        ):
             return client
         urls = client.management
         assert isinstance(urls, ManagementUrls)  # the host gives every client it binds its management URLs
