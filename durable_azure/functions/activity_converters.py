@@ -11,10 +11,14 @@ azure.durable_functions, so its activities see exactly what they saw there.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from azure.functions import meta
 from azure.functions.durable_functions import ActivityTriggerConverter
+
+from durable_azure.worker.registry import ActivityFunction
 
 
 def decode_activity_input(input_text: str | None) -> Any:
@@ -27,3 +31,11 @@ def encode_activity_output(value: Any) -> str | None:
     """The result's JSON text as the worker's converter writes it."""
     encoded = ActivityTriggerConverter.encode(value, expected_type=None)
     return None if encoded is None or encoded.value is None else str(encoded.value)
+
+
+def with_worker_converters(activities: Mapping[str, ActivityFunction]) -> dict[str, ActivityFunction]:
+    """The activities of an unmodified app, each taking its input and giving its result through the converter."""
+    return {
+        name: replace(activity, decode_input=decode_activity_input, encode_output=encode_activity_output)
+        for name, activity in activities.items()
+    }

@@ -25,6 +25,7 @@ from azure.functions.decorators.function_app import DecoratorApi, Function, Func
 from durable_azure.entities import EntityFunction, entity_function_of
 from durable_azure.errors import ConfigurationError
 from durable_azure.functions import official_sdk
+from durable_azure.functions.activity_converters import with_worker_converters
 from durable_azure.functions.metadata import (
     ACTIVITY_TRIGGER,
     ENTITY_TRIGGER,
@@ -34,7 +35,7 @@ from durable_azure.functions.metadata import (
     EntityTrigger,
     OrchestrationTrigger,
 )
-from durable_azure.protocol import SdkOrchestrator
+from durable_azure.protocol import SdkEntity, SdkOrchestrator
 from durable_azure.worker.registry import ActivityFunction, Registry
 
 DURABLE_NAME_ATTRIBUTE = "_durable_name"
@@ -104,8 +105,9 @@ def durable_registry(app: FunctionRegister) -> Registry:
     orchestrator declared with azure.durable_functions' decorators (its handler, `Orchestrator.create(fn)`)
     becomes an SdkOrchestrator, run through the official SDK's protocol (official_sdk.py). Raises
     ConfigurationError when two orchestrators (or two activities) share a name (names compare without case,
-    because Azure Functions function names do), when the app mixes both SDKs' orchestrators, or for an entity
-    of the official SDK (not supported yet).
+    because Azure Functions function names do), or when the app mixes both SDKs' orchestrators. An entity
+    declared with azure.durable_functions becomes an SdkEntity; an unmodified app's activities take the Python
+    worker's converters (activity_converters.py).
     """
     orchestrators: dict[str, Callable[..., Any]] = {}
     sdk_orchestrators: dict[str, SdkOrchestrator] = {}
@@ -132,10 +134,14 @@ def durable_registry(app: FunctionRegister) -> Registry:
             )
         elif trigger_type == ENTITY_TRIGGER.lower():
             name = _register_name(builder, function, fields.get("entityName"), "entity", seen)
-            if official_sdk.is_sdk_entity(function.get_user_function()):
-                official_sdk.refuse_sdk_entity(name, function.get_user_function())
-            entities[name.lower()] = entity_function_of(function.get_user_function())
+            handle = function.get_user_function()
+            if official_sdk.is_sdk_entity(handle):  # the SDK's handler: one call per batch (protocol/entity.py)
+                entities[name.lower()] = SdkEntity(name, handle)
+            else:
+                entities[name.lower()] = entity_function_of(handle)
     official_sdk.check_not_mixed(orchestrators, sdk_orchestrators)
+    if sdk_orchestrators:
+        activities = with_worker_converters(activities)
     return Registry(
         orchestrators=orchestrators, activities=activities, entities=entities, sdk_orchestrators=sdk_orchestrators
     )

@@ -32,10 +32,6 @@ from durable_azure.protocol import SdkOrchestrator
 OFFICIAL_PACKAGE = "azure.durable_functions"
 FIX = "change `import azure.durable_functions as df` to `import durable_azure as df`"
 INSTALL_FIX = "install it with `pip install durable-azure[sdk]` to run the app unchanged"
-ENTITIES_UNSUPPORTED = (
-    "entities of apps that keep `import azure.durable_functions` are not supported yet; port the app to "
-    f"durable_azure ({FIX} in every file) to use entities"
-)
 
 
 def is_official(value: object) -> bool:
@@ -75,12 +71,6 @@ def is_sdk_entity(function: object) -> bool:
 def declared_with_sdk(function: Function) -> bool:
     """Whether any binding of a v2 function comes from the official SDK's decorators."""
     return any(is_official(binding) for binding in function.get_bindings()) or is_sdk_code(function.get_user_function())
-
-
-def refuse_sdk_entity(name: str, function: Callable[..., Any], fallback: Path | None = None) -> None:
-    """ConfigurationError for an entity written with the official SDK, naming it and its file."""
-    where = source_file(function) or (str(fallback) if fallback is not None else "?")
-    raise ConfigurationError(f"entity function {name!r} ({where}): {ENTITIES_UNSUPPORTED}")
 
 
 def check_module(module: ModuleType, script: Path, *, trigger_type: str, entry_point: object) -> None:
@@ -131,7 +121,6 @@ def _is_official_module(module: str) -> bool:
 
 
 __all__ = [
-    "ENTITIES_UNSUPPORTED",
     "FIX",
     "INSTALL_FIX",
     "check_module",
@@ -143,6 +132,5 @@ __all__ = [
     "is_sdk_entity",
     "is_sdk_orchestrator",
     "missing_sdk_hint",
-    "refuse_sdk_entity",
     "source_file",
 ]

@@ -28,9 +28,10 @@ from typing import Any
 from durable_azure.entities import EntityFunction, entity_function_of
 from durable_azure.errors import ConfigurationError
 from durable_azure.functions import official_sdk
+from durable_azure.functions.activity_converters import with_worker_converters
 from durable_azure.functions.indexing import AppIndex, IndexBuilder, ProgrammingModel
 from durable_azure.functions.loader import APP_PACKAGE, app_imports, user_import_errors
-from durable_azure.protocol import SdkOrchestrator
+from durable_azure.protocol import SdkEntity, SdkOrchestrator
 from durable_azure.worker.registry import ActivityFunction, Registry
 
 logger = logging.getLogger(__name__)
@@ -73,11 +74,13 @@ def index_v1_app(app_dir: Path) -> AppIndex:
                 _add_unique(activities, name, activity, "activity")
             elif trigger_type == "entitytrigger":
                 name = (trigger.get("entityName") or folder.name).lower()
-                if official_sdk.is_sdk_entity(function):  # `main = df.Entity.create(fn)`
-                    official_sdk.refuse_sdk_entity(folder.name, function, folder / FUNCTION_JSON)
-                _add_unique(entities, name, entity_function_of(function), "entity")
+                # `main = df.Entity.create(fn)`: the SDK's handler, one call per batch (protocol/entity.py)
+                entity = SdkEntity(name, function) if official_sdk.is_sdk_entity(function) else None
+                _add_unique(entities, name, entity or entity_function_of(function), "entity")
             loaded.append((folder, function, bindings))
     official_sdk.check_not_mixed(orchestrators, sdk_orchestrators)
+    if sdk_orchestrators:
+        activities = with_worker_converters(activities)
     registry = Registry(
         orchestrators=orchestrators, activities=activities, entities=entities, sdk_orchestrators=sdk_orchestrators
     )

@@ -14,10 +14,13 @@ APPS = {
         "defines 2 function apps",
     ),
     "no app": ("import azure.functions as func\n", "defines no function app"),
-    "official SDK entity": (
-        "import azure.durable_functions as df\napp = df.DFApp()\n\n"
-        "@app.entity_trigger(context_name='context')\ndef counter(context):\n    context.set_result(None)\n",
-        "entities of apps that keep `import azure.durable_functions` are not supported yet",
+    "both SDKs' orchestrators": (
+        "import azure.durable_functions as official\nimport durable_azure as df\nimport azure.functions as func\n"
+        "app = func.FunctionApp()\nported = df.Blueprint()\nunported = official.Blueprint()\n\n"
+        "@ported.orchestration_trigger(context_name='context')\ndef a(context):\n    return 1\n\n"
+        "@unported.orchestration_trigger(context_name='context')\ndef b(context):\n    return 2\n\n"
+        "app.register_functions(ported)\napp.register_functions(unported)\n",
+        "a worker runs one SDK's orchestrators",
     ),
 }
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from durable_azure.errors import ConfigurationError
+from durable_azure.functions.activity_converters import decode_activity_input, encode_activity_output
 from durable_azure.functions.indexing import index_app
-from durable_azure.functions.official_sdk import ENTITIES_UNSUPPORTED
 from durable_azure.functions.urls import ManagementUrls
-from durable_azure.protocol import SdkOrchestrator
+from durable_azure.protocol import SdkEntity, SdkOrchestrator
 from tests.functions.host_process import PROJECT_DIR, free_port
 
 SDK_APPS = Path(__file__).resolve().parent / "sdk_apps"
@@ -174,8 +174,10 @@ def test_mixing_in_a_v1_app_names_both_scripts(tmp_path: Path) -> None:
     assert f"('Unported' in {official})" in message
 
 
-def test_a_v2_official_entity_is_refused_naming_function_and_file(tmp_path: Path) -> None:
-    script = write(
+def test_a_v2_official_entity_runs_through_the_sdks_handler_and_activities_get_the_workers_converter(
+    tmp_path: Path,
+) -> None:
+    write(
         tmp_path / "function_app.py",
         """
         import azure.durable_functions as df
@@ -184,14 +186,25 @@ def test_a_v2_official_entity_is_refused_naming_function_and_file(tmp_path: Path
         @app.entity_trigger(context_name="context", entity_name="Counter")
         def counter(context):
             context.set_result(None)
+
+        @app.orchestration_trigger(context_name="context")
+        def chain(context):
+            return (yield context.call_activity("hello", "x"))
+
+        @app.activity_trigger(input_name="city")
+        def hello(city):
+            return city
         """,
     )
-    message = load_error(tmp_path)
-    assert message == f"entity function 'Counter' ({script}): {ENTITIES_UNSUPPORTED}"
+    registry = index_app(tmp_path).registry
+    entity = registry.entities["counter"]
+    assert isinstance(entity, SdkEntity) and entity.handle.entity_function.__name__ == "counter"
+    assert registry.activities["hello"].decode_input is decode_activity_input
+    assert registry.activities["hello"].encode_output is encode_activity_output
 
 
-def test_a_v1_official_entity_is_refused_naming_function_and_file(tmp_path: Path) -> None:
-    script = write_function(
+def test_a_v1_official_entity_runs_through_the_sdks_handler(tmp_path: Path) -> None:
+    write_function(
         tmp_path / "Counter",
         {"name": "context", "type": "entityTrigger"},
         """
@@ -203,7 +216,8 @@ def test_a_v1_official_entity_is_refused_naming_function_and_file(tmp_path: Path
         main = df.Entity.create(counter)
         """,
     )
-    assert load_error(tmp_path) == f"entity function 'Counter' ({script}): {ENTITIES_UNSUPPORTED}"
+    entity = index_app(tmp_path).registry.entities["counter"]
+    assert isinstance(entity, SdkEntity) and entity.name == "counter"
 
 
 def test_a_v1_orchestrator_importing_the_sdk_without_its_handler_is_refused(tmp_path: Path) -> None:
