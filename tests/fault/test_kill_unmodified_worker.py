@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import signal
 import time
 from pathlib import Path
@@ -33,6 +34,7 @@ async def test_killing_a_worker_of_an_unmodified_app_loses_no_instance(tmp_path:
     hub = TaskHub(account, hub_name, partition_count=4)
     try:
         with running_workers(app_dir, connection_string, tmp_path, count=2) as workers:
+            await _wait_for_both_to_own_partitions(tmp_path)
             async with DurableOrchestrationClient(hub) as client:
                 # As the official client stores them: the input's JSON text, encoded once more.
                 ids = [
@@ -49,6 +51,17 @@ async def test_killing_a_worker_of_an_unmodified_app_loses_no_instance(tmp_path:
     finally:
         await hub.delete()
         await account.close()
+
+
+async def _wait_for_both_to_own_partitions(log_dir: Path) -> None:
+    """The killed worker must own partitions (with instances on them) for the kill to test a takeover."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        logs = [path.read_text(errors="replace") for path in sorted(log_dir.glob("worker*.log"))]
+        if len(logs) == 2 and all(re.search(r"lease\.acquired partition=", log) for log in logs):
+            return
+        await asyncio.sleep(0.5)
+    raise AssertionError("the two workers never both owned partitions")
 
 
 async def _wait_for_progress(client: DurableOrchestrationClient, ids: list[str]) -> None:
