@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from durable_azure.entities import BatchEntity, BatchOutcome, EntityId, RequestMessage
-from durable_azure.protocol.replies import ProtocolError
+from durable_azure.protocol.replies import ProtocolError, json_object
 
 
 class SdkEntity(BatchEntity):
@@ -38,7 +37,7 @@ class SdkEntity(BatchEntity):
                 for request in operations
             ],
         }
-        reply = _parse(self.handle(json.dumps(payload)))
+        reply = json_object(self.handle(json.dumps(payload)), "entities")
         results = reply.get("results")
         if not isinstance(results, list) or not all(isinstance(result, dict) for result in results):
             raise ProtocolError(f"entity '{entity.name}' returned no list of results")
@@ -49,16 +48,6 @@ class SdkEntity(BatchEntity):
             state=state_after if isinstance(state_after, str) else None,
             results=tuple((bool(result.get("isError")), _text(result.get("result"))) for result in results),
         )
-
-
-def _parse(returned: object) -> dict[str, Any]:
-    try:
-        reply = json.loads(returned) if isinstance(returned, str | bytes) else returned
-    except ValueError as error:
-        raise ProtocolError(f"Out of proc entities must return a valid JSON schema: {error}") from None
-    if not isinstance(reply, dict):
-        raise ProtocolError("Out of proc entities must return a valid JSON schema")
-    return reply
 
 
 def _text(value: object) -> str | None:

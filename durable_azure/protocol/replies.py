@@ -64,14 +64,20 @@ class OrchestratorReply:
     raw_error: str | None = field(default=None)  # a failure the SDK reported without its state (no actions)
 
 
+def json_object(returned: Any, what: str) -> dict[str, Any]:
+    """A handler's return value as a JSON object (text or already parsed), or the extension's ProtocolError."""
+    try:
+        value = json.loads(returned) if isinstance(returned, str | bytes) else returned
+    except ValueError as error:
+        raise ProtocolError(f"Out of proc {what} must return a valid JSON schema: {error}") from None
+    if not isinstance(value, dict):
+        raise ProtocolError(f"Out of proc {what} must return a valid JSON schema")
+    return value
+
+
 def parse_reply(text: Any) -> OrchestratorReply:
     """Read the handler's return value; ProtocolError when it is not an OrchestratorState."""
-    try:
-        state = json.loads(text) if isinstance(text, str | bytes) else text
-    except ValueError as error:
-        raise ProtocolError(f"Out of proc orchestrators must return a valid JSON schema: {error}") from None
-    if not isinstance(state, dict):
-        raise ProtocolError("Out of proc orchestrators must return a valid JSON schema")
+    state = json_object(text, "orchestrators")
     schema = state.get("schemaVersion") or 0
     if not isinstance(schema, int) or schema not in (0, 1, 2):
         raise ProtocolError(f"unknown replay schema version {schema!r}")

@@ -139,6 +139,22 @@ async def wait_for_all_leases(logs: Callable[[], str], partitions: int) -> None:
         await asyncio.sleep(0.2)
 
 
+async def wait_for_progress(client: DurableOrchestrationClient, ids: list[str], *, every_started: bool = False) -> None:
+    """Kill only once work is really in flight: at least half the instances running, none all done.
+
+    `every_started`: also wait until every instance exists (its start was made and claimed), so a kill
+    tests what happens to claimed starts, not to queue messages the worker had not turned into starts yet.
+    """
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        statuses = [await client.get_status(i) for i in ids]
+        running = sum(s is not None and s.runtime_status == OrchestrationRuntimeStatus.Running for s in statuses)
+        if running >= len(ids) // 2 and not (every_started and any(s is None for s in statuses)):
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("the workers never started the instances")
+
+
 @contextmanager
 def running_workers(app_dir: Path, connection_string: str, log_dir: Path, count: int) -> Iterator[WorkerProcesses]:
     workers = WorkerProcesses(app_dir, connection_string, log_dir)

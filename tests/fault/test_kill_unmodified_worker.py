@@ -20,7 +20,7 @@ from durable_azure.azure_storage import StorageAccount, TaskHub
 from durable_azure.client import DurableOrchestrationClient
 from durable_azure.status import OrchestrationRuntimeStatus
 from tests.conftest import unique_hub_name
-from tests.fault.harness import make_app_dir, running_workers
+from tests.fault.harness import make_app_dir, running_workers, wait_for_progress
 
 INSTANCES = 12
 APP = Path(__file__).parent / "unmodified_app"
@@ -41,7 +41,7 @@ async def test_killing_a_worker_of_an_unmodified_app_loses_no_instance(tmp_path:
                     await client.start_new("slow_sequence", f"unmodified-{i}", json.dumps(f"n{i}"))
                     for i in range(INSTANCES)
                 ]
-                await _wait_for_progress(client, ids)
+                await wait_for_progress(client, ids)
                 workers.processes[0].send_signal(signal.SIGKILL)
                 workers.processes[0].wait(timeout=10)
                 statuses = await asyncio.gather(*(client.wait_for_completion(i, timeout=180) for i in ids))
@@ -62,14 +62,3 @@ async def _wait_for_both_to_own_partitions(log_dir: Path) -> None:
             return
         await asyncio.sleep(0.5)
     raise AssertionError("the two workers never both owned partitions")
-
-
-async def _wait_for_progress(client: DurableOrchestrationClient, ids: list[str]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        statuses = [await client.get_status(i) for i in ids]
-        running = sum(s is not None and s.runtime_status == OrchestrationRuntimeStatus.Running for s in statuses)
-        if running >= INSTANCES // 2:
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError("the workers never started the instances")

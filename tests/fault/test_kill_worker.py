@@ -14,14 +14,13 @@ import asyncio
 import base64
 import json
 import signal
-import time
 from pathlib import Path
 
 from durable_azure.azure_storage import StorageAccount, TaskHub
 from durable_azure.client import DurableOrchestrationClient
 from durable_azure.status import OrchestrationRuntimeStatus
 from tests.conftest import unique_hub_name
-from tests.fault.harness import make_app_dir, running_workers, start_queue_name, wait_for_all_leases
+from tests.fault.harness import make_app_dir, running_workers, start_queue_name, wait_for_all_leases, wait_for_progress
 
 INSTANCES = 16
 
@@ -35,7 +34,7 @@ async def test_killing_one_of_two_workers_loses_no_instance(tmp_path: Path, conn
         with running_workers(app_dir, connection_string, tmp_path, count=2) as workers:
             async with DurableOrchestrationClient(hub) as client:
                 ids = [await client.start_new("slow_sequence", f"kill-{i}", f"n{i}") for i in range(INSTANCES)]
-                await _wait_for_progress(client, ids)
+                await wait_for_progress(client, ids)
                 workers.processes[0].send_signal(signal.SIGKILL)
                 workers.processes[0].wait(timeout=10)
                 statuses = await asyncio.gather(*(client.wait_for_completion(i, timeout=180) for i in ids))
@@ -45,24 +44,6 @@ async def test_killing_one_of_two_workers_loses_no_instance(tmp_path: Path, conn
     finally:
         await hub.delete()
         await account.close()
-
-
-async def _wait_for_progress(
-    client: DurableOrchestrationClient, ids: list[str], *, every_started: bool = False
-) -> None:
-    """Kill only once work is really in flight on both workers: some instances running, none all done.
-
-    `every_started`: also wait until every instance exists (its start was made and claimed), so the kill
-    tests what happens to claimed starts, not to queue messages the worker had not turned into starts yet.
-    """
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        statuses = [await client.get_status(i) for i in ids]
-        running = sum(s is not None and s.runtime_status == OrchestrationRuntimeStatus.Running for s in statuses)
-        if running >= INSTANCES // 2 and not (every_started and any(s is None for s in statuses)):
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError("the workers never started the instances")
 
 
 async def test_killing_a_worker_that_claimed_its_own_starts_loses_none(tmp_path: Path, connection_string: str) -> None:
@@ -85,7 +66,7 @@ async def test_killing_a_worker_that_claimed_its_own_starts_loses_none(tmp_path:
                     queue, base64.b64encode(json.dumps(order).encode()).decode(), visibility_timeout=0
                 )
             async with DurableOrchestrationClient(hub) as client:
-                await _wait_for_progress(client, ids, every_started=True)
+                await wait_for_progress(client, ids, every_started=True)
                 workers.processes[0].send_signal(signal.SIGKILL)
                 workers.processes[0].wait(timeout=10)
                 workers.start(1)
