@@ -137,6 +137,38 @@ def test_the_management_api_starts_an_sdk_orchestrator_as_the_extension_would(v2
     assert "the JSON object must be str, bytes or bytearray, not list" in status["output"]
 
 
+def test_the_official_client_and_the_management_api_control_an_unmodified_apps_instances(
+    v2_host: HostProcess,
+) -> None:
+    def runtime_status(payload: dict[str, Any]) -> Any:
+        reply = v2_host.request("GET", payload["statusQueryGetUri"])
+        return reply.json().get("runtimeStatus") if reply.status in (200, 202) else reply.status
+
+    def official(instance_id: str, action: str) -> Any:
+        reply = v2_host.request("POST", f"/api/manage/{instance_id}/{action}")
+        assert reply.status in (200, 202), reply.body
+        return reply.json() if reply.status == 200 else None
+
+    payload = start(v2_host, "wait_for_approval", {"order": 8})
+    eventually(lambda: runtime_status(payload), lambda value: value == "Running", "the orchestrator to wait")
+    official(payload["id"], "suspend")
+    eventually(lambda: runtime_status(payload), lambda value: value == "Suspended", "the suspension")
+    official(payload["id"], "resume")
+    eventually(lambda: runtime_status(payload), lambda value: value == "Running", "the resumption")
+    official(payload["id"], "terminate")
+    assert finished(v2_host, payload)["runtimeStatus"] == "Terminated"
+    assert official(payload["id"], "purge") == {"deleted": 1}
+    assert runtime_status(payload) == 404
+    # The extension's own links, from the check-status payload: terminate, then purge.
+    other = start(v2_host, "wait_for_approval", {"order": 9})
+    eventually(lambda: runtime_status(other), lambda value: value == "Running", "the orchestrator to wait")
+    terminate_uri = other["terminatePostUri"].replace("{text}", "done")
+    assert v2_host.request("POST", terminate_uri).status == 202
+    assert finished(v2_host, other)["runtimeStatus"] == "Terminated"
+    assert v2_host.request("DELETE", other["purgeHistoryDeleteUri"]).status == 200
+    assert runtime_status(other) == 404
+
+
 def _system_key(host: HostProcess) -> str:
     """The durabletask_extension key, from a check-status link the host handed out."""
     payload = start(host, "travel_chain")

@@ -69,3 +69,15 @@ async def send_event(req: func.HttpRequest, client: df.DurableOrchestrationClien
 def wait_for_approval(context: df.DurableOrchestrationContext):
     decision = yield context.wait_for_external_event("Approval")
     return {"decision": decision, "input": context.get_input()}
+
+
+@myApp.route(route="manage/{instanceId}/{action}", methods=["POST"])
+@myApp.durable_client_input(client_name="client")
+async def manage(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    """Instance control through the official client: suspend, resume, terminate, purge."""
+    instance_id, action = req.route_params["instanceId"], req.route_params["action"]
+    if action == "purge":
+        result = await client.purge_instance_history(instance_id)
+        return func.HttpResponse(json.dumps({"deleted": result.instances_deleted}), mimetype="application/json")
+    await getattr(client, action)(instance_id, f"{action} from the official client")
+    return func.HttpResponse(status_code=202)
