@@ -27,6 +27,7 @@ from durable_azure.history import (
     TimerFired,
     to_json,
 )
+from durable_azure.orchestration.actions import activity_input_text
 from durable_azure.status import decode_json_text
 
 _DROPPED_EVENTS = (OrchestratorStarted, OrchestratorCompleted)
@@ -85,6 +86,8 @@ def _entry(
         entry.pop("TimerId", None)
     if partner is not None:
         _merge_partner(entry, partner)
+    if isinstance(event, TaskScheduled) and entry.get("Input") is not None:
+        entry["Input"] = _scheduled_input(event, entry["Input"])
     if not show_input:
         entry.pop("Input", None)
     if not show_history_output and isinstance(event, _RESULT_ONLY_WITH_OUTPUT):
@@ -103,6 +106,11 @@ def _merge_partner(entry: dict[str, Any], partner: HistoryEvent) -> None:
     entry["FunctionName"] = partner_json.get("Name")
     entry["ScheduledTime"] = partner_json.get("Timestamp")
     if partner_json.get("Input") is not None:
-        entry["Input"] = partner_json["Input"]
+        entry["Input"] = _scheduled_input(partner, partner_json["Input"])
     if isinstance(partner, SubOrchestrationInstanceCreated):
         entry["InstanceId"] = partner.instance_id
+
+
+def _scheduled_input(event: HistoryEvent, stored: str) -> str | None:
+    """An activity's input as its JSON text: TaskScheduled stores DTFx's parameter array around it."""
+    return activity_input_text(stored) if isinstance(event, TaskScheduled) else stored

@@ -242,11 +242,20 @@ class EntityExecutor:
         if not operations or not isinstance(function, BatchEntity):
             return
         state = batch.state
-        outcome = function.run_batch(entity, state.exists, state.state, list(operations))
-        if len(outcome.results) != len(operations):
-            raise ValueError(
-                f"entity '{entity.name}' returned {len(outcome.results)} results for {len(operations)} operations"
+        try:
+            outcome = function.run_batch(entity, state.exists, state.state, list(operations))
+            if len(outcome.results) != len(operations):
+                raise ValueError(f"{len(outcome.results)} results for {len(operations)} operations")
+        except Exception as error:
+            # The batch is retried with backoff (the extension aborts it too); if it keeps failing its messages
+            # end up in the poison queue. Say which operations, so the loss is never silent.
+            logger.error(
+                "entity.batch_failed entity=%s operations=%s error=%r: retried, then set aside as poison",
+                scheduler_id,
+                [request.operation for request in operations],
+                error,
             )
+            raise
         state.exists, state.state = outcome.exists, outcome.state if outcome.exists else None
         for request, (is_error, result) in zip(operations, outcome.results, strict=True):
             if is_error:

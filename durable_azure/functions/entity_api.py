@@ -88,7 +88,7 @@ async def signal_entity(request: web.Request) -> web.Response:
     requested = QueryParameters(request.query).text("op") or ""
     operation = DELETE_OPERATION if request.method == "DELETE" else requested
     operation_input = entity_operation_input(
-        await request.read(), request.content_type, unwraps_sdk_json=services.unwraps_sdk_json
+        await request.read(), request.content_type, unwraps_sdk_json=services.unwraps_sdk_entity_json
     )
     await client.signal_entity(entity, operation, operation_input)
     return web.Response(status=202)

@@ -45,6 +45,9 @@ class ManagementServices:
     """Check-status links use the request's scheme and host (the public API); False: always `urls.base_url`."""
     unwraps_sdk_json: bool = False
     """Bodies come from the official Python client, which posts JSON text as a JSON string literal."""
+    unwraps_sdk_entity_json: bool = False
+    """Entity operation bodies come from the official Python client (the RPC listener): decoded once more on
+    both paths, since the stored operation input is encoded twice either way (the extension's form)."""
     unmodified_app: bool = False
     """The app runs unchanged on azure.durable_functions: its orchestrators decode the official client's
     double-encoded inputs and event data themselves, so those are stored as received, as the extension does."""
@@ -53,7 +56,11 @@ class ManagementServices:
         """The same services as the local RPC listener sees them: without a key, and (for our orchestrators,
         which decode once) with the official client's second JSON layer removed before anything is stored."""
         return dataclasses.replace(
-            self, requires_key=False, links_from_request=False, unwraps_sdk_json=not self.unmodified_app
+            self,
+            requires_key=False,
+            links_from_request=False,
+            unwraps_sdk_json=not self.unmodified_app,
+            unwraps_sdk_entity_json=True,
         )
 
 

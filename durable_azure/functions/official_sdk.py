@@ -3,14 +3,14 @@
 An unmodified app keeps `import azure.durable_functions as df`. The official decorators (and v1's
 `df.Orchestrator.create`) wrap each orchestrator in a handler that speaks the extension's out-of-process
 JSON protocol; this host serves that protocol (`durable_azure.protocol`), so such an orchestrator becomes an
-`SdkOrchestrator`. Its activities are plain functions, run as ours are. Its client functions are wrapped in a
-middleware that builds the official client from the binding's JSON string, which the host hands them
-(bindings/client.py); that client talks to the host's local RPC endpoint (rpc_listener.py).
+`SdkOrchestrator`, and each entity (`df.Entity.create`, `@app.entity_trigger`) an `SdkEntity`, given the
+extension's batches. Its activities are plain functions, given the Python worker's converter. Its client
+functions are wrapped in a middleware that builds the official client from the binding's JSON string, which
+the host hands them (bindings/client.py); that client talks to the host's local RPC endpoint (rpc_listener.py).
 
-What does not run, and is a start-up error naming the function and its file rather than a silent skip:
-entities written with the official SDK (`df.Entity.create`, `@app.entity_trigger`), whose batch protocol this
-host does not serve yet; and an app mixing our orchestrators with the official SDK's, since a worker runs
-one protocol (and each expects the official client's inputs in a different encoding).
+What does not run, and is a start-up error naming the function and its file rather than a silent skip: an
+app mixing our orchestrators with the official SDK's, since a worker runs one protocol (and each expects the
+official client's inputs in a different encoding).
 
 Recognised by where objects and functions come from (their module); this module never imports
 azure.durable_functions, so native apps run without it installed.

@@ -168,10 +168,13 @@ _ACTION_FOR_EVENT: dict[type[HistoryEvent], type[SchedulingAction]] = {
 
 
 def matches_history_event(action: SchedulingAction, event: HistoryEvent) -> bool:
-    """Same kind and (where it has one) same name: the replay determinism check."""
+    """Same kind and (where it has one) same name, without case as DTFx compares: the replay determinism check."""
     if _ACTION_FOR_EVENT.get(type(event)) is not type(action):
         return False
-    return getattr(action, "name", None) == getattr(event, "name", None)
+    action_name, event_name = getattr(action, "name", None), getattr(event, "name", None)
+    if isinstance(action_name, str) and isinstance(event_name, str):
+        return action_name.casefold() == event_name.casefold()
+    return action_name == event_name
 
 
 def describe_action(action: SchedulingAction) -> str:

@@ -34,7 +34,7 @@ from durable_azure.orchestration.actions import (
 from durable_azure.orchestration.entity_calls import EntityCallTask, EntityConversation, LockTask
 from durable_azure.orchestration.http import HTTP_ACTIVITY_NAME, DurableHttpRequest, HttpSettings, TokenSource
 from durable_azure.orchestration.http_task import HttpTask
-from durable_azure.orchestration.retry import RetryOptions
+from durable_azure.orchestration.retry import RetryOptions, as_retry_options
 from durable_azure.orchestration.tasks import (
     ActivityTask,
     CompletableTask,
@@ -53,6 +53,9 @@ _UUID_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 class OrchestrationRuntime(ABC):
     """What the context needs from the executor replaying it; nothing else crosses this seam."""
+
+    newest_waiter_first: bool = False
+    """Several waiters on one event name: the newest gets the event (the official SDK's rule), else the oldest."""
 
     @property
     @abstractmethod
@@ -325,10 +328,8 @@ class DurableOrchestrationContext:
         start_attempt: Callable[[], CompletableTask[Any]],
         expected_type: type | None = None,
     ) -> RetryableTask:
-        if not isinstance(retry_options, RetryOptions):
-            raise TypeError(f"retry_options must be RetryOptions, not {type(retry_options).__name__}")
         task = RetryableTask(
-            retry_options=retry_options,
+            retry_options=as_retry_options(retry_options),
             start_attempt=start_attempt,
             create_timer=self.create_timer,
             clock=lambda: self.current_utc_datetime,

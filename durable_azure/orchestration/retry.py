@@ -73,3 +73,15 @@ class RetryOptions:
         if timeout is not None and (now + delay) - first_attempt_time > timedelta(milliseconds=timeout):
             return None
         return delay
+
+
+def as_retry_options(value: Any) -> RetryOptions:
+    """Ours, or azure.durable_functions' RetryOptions (read by its attributes: an app may build its options with
+    the official SDK while its orchestrators run here). TypeError for anything else."""
+    if isinstance(value, RetryOptions):
+        return value
+    first = getattr(value, "first_retry_interval_in_milliseconds", None)
+    attempts = getattr(value, "max_number_of_attempts", None)
+    if isinstance(first, int) and isinstance(attempts, int):
+        return RetryOptions(first, attempts)
+    raise TypeError(f"retry_options must be RetryOptions, not {type(value).__name__}")

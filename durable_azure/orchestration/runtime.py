@@ -52,6 +52,9 @@ class ExecutionRuntime(OrchestrationRuntime):
         # Waiters in a list (a name rarely has more than one), not a deque: an instance waiting on an event
         # is often cached for a long time, and an empty deque alone costs 600 bytes. Empty entries are removed.
         self._waiters: dict[str, list[ExternalEventTask]] = {}
+        # Which waiter an event goes to when several wait on one name: the oldest (DTFx, the native path), or
+        # the newest, as the official SDK and the extension's out-of-process shim do (protocol/shim.py).
+        self.newest_waiter_first = False
         self._buffered: dict[str, deque[tuple[int, EventRaised, bool]]] = {}  # (arrival, event, is_played)
         self._arrivals = 0
         self._continue_as_new_input: str | None = None
@@ -169,11 +172,11 @@ class ExecutionRuntime(OrchestrationRuntime):
             task.fail(exception)
 
     def raise_event(self, event: EventRaised) -> None:
-        """Give the event to the oldest waiter of that name, or keep it for a later wait."""
+        """Give the event to the oldest waiter of that name (or newest, see above), or keep it for a later wait."""
         key = event.name.casefold()
         waiters = self._waiters.get(key)
         if waiters:
-            waiter = waiters.pop(0)
+            waiter = waiters.pop() if self.newest_waiter_first else waiters.pop(0)
             if not waiters:
                 del self._waiters[key]
             waiter.is_played = self.replaying

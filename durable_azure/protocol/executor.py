@@ -59,9 +59,14 @@ class ProtocolOrchestrationExecutor:
         self, orchestrator: SdkOrchestrator, events: list[HistoryEvent], played: int, started: ExecutionStarted
     ) -> OrchestratorReply:
         visible = _visible_to_sdk([(event, index < played) for index, event in enumerate(events)])
-        payload = trigger_payload(
-            visible, started=started, http_poll_interval=self._http_settings.default_async_request_sleep_time
-        )
+        try:
+            payload = trigger_payload(
+                visible, started=started, http_poll_interval=self._http_settings.default_async_request_sleep_time
+            )
+        except ValueError as error:  # an input that is not JSON (written by another client): fail, do not retry
+            return OrchestratorReply(
+                is_done=False, schema_version=0, steps=(), raw_error=f"the instance's input is not JSON: {error}"
+            )
         try:
             returned = orchestrator.handle(payload)
         except Exception as error:  # the user's orchestrator raised, or the SDK did: the extension's two cases

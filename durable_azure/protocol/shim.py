@@ -11,12 +11,12 @@ inner list per `yield`, awaiting any of it. Compound actions invoke their
 children in order, and a WhenAll waits for every child, as `Task.WhenAll` does.
 
 Retries are DTFx's RetryInterceptor, which the SDK's RetryAbleTask mirrors: a
-timer after every failed attempt, the last one included, and the failure only
-once that timer fired. Inputs arrive as the SDK's JSON text; the extension hands
-them on as strings, so a child orchestration's, a continue-as-new's and an
-entity operation's input are stored encoded once more, exactly as it stores
-them. An activity's input is stored in DTFx's parameter array, as on the
-native path.
+timer after every failed attempt (after the last one a timer due at once, DTFx's
+"dummy timer for back-compat"), and the failure only once that timer fired.
+Inputs arrive as the SDK's JSON text; the extension hands them on as strings,
+so a child orchestration's, a continue-as-new's and an entity operation's input
+are stored encoded once more, exactly as it stores them. An activity's input is
+stored in DTFx's parameter array, as on the native path.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ def shim_for(reply: OrchestratorReply) -> ShimFunction:
     """The orchestrator that replays `reply` through the engine."""
 
     def shim(context: DurableOrchestrationContext) -> Generator[Any, Any, Any]:
+        context._runtime.newest_waiter_first = True  # the SDK gives an event to its newest waiter
         if reply.has_custom_status:
             status = reply.custom_status
             context._runtime.set_custom_status(None if status is None else serialization.dumps(status))
@@ -268,6 +269,10 @@ class _DtfxRetryTask(CompletableTask[Any]):
         else:
             self._last_failure = child.exception or RuntimeError("attempt failed")
             now = self._clock()
+            if self._retry_count + 1 >= self._policy.max_attempts:
+                # DTFx's "dummy timer for back-compat" after the last attempt, due at once: the SDK waits for it.
+                self._create_timer(now)._listen(self)
+                return
             delay = self._policy.next_delay(self._retry_count, self._first_attempt, now)
             if delay <= timedelta(0):
                 self.fail(self._last_failure)

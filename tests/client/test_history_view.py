@@ -15,11 +15,13 @@ from durable_azure.history import (
     OrchestratorStarted,
     SubOrchestrationInstanceCompleted,
     SubOrchestrationInstanceCreated,
+    TaskCompleted,
     TaskFailed,
     TaskScheduled,
     TimerCreated,
     TimerFired,
 )
+from durable_azure.orchestration.actions import activity_input
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -109,3 +111,14 @@ def test_inputs_are_hidden_without_show_input_and_timer_ids_always() -> None:
         "FireAt": "2024-05-01T12:01:00.0000000Z",
     }
     assert entries[1]["Name"] == "StillRunning"
+
+
+def test_an_activity_input_stored_in_dtfx_parameter_array_shows_as_its_value() -> None:
+    events = [
+        TaskScheduled(event_id=0, timestamp=at(0), name="Wrapped", input=activity_input('{"n": 2}')),
+        TaskScheduled(event_id=1, timestamp=at(0), name="Done", input=activity_input('"x"')),
+        TaskCompleted(timestamp=at(1), task_scheduled_id=1, result='"ok"'),
+    ]
+    entries = history_json(events, show_input=True)
+    assert entries[0]["Input"] == {"n": 2}  # still running: its TaskScheduled is shown
+    assert entries[1]["FunctionName"] == "Done" and entries[1]["Input"] == "x"  # merged into its completion

@@ -169,6 +169,21 @@ def test_the_official_client_and_the_management_api_control_an_unmodified_apps_i
     assert runtime_status(other) == 404
 
 
+def test_the_official_client_signals_and_reads_an_unmodified_entity(v2_host: HostProcess) -> None:
+    for amount in (5, 2):
+        reply = v2_host.request(
+            "POST", "/api/tally/shared", body=json.dumps({"add": amount}), headers={"Content-Type": "application/json"}
+        )
+        assert reply.status == 202, reply.body
+    # The SDK's get_input decodes the stored operation input twice, as it is stored by the extension: a number.
+    state = eventually(
+        lambda: v2_host.request("GET", "/api/tally/shared").json(),
+        lambda body: body.get("state") == 7,
+        "the entity to apply both signals",
+    )
+    assert state == {"exists": True, "state": 7}
+
+
 def _system_key(host: HostProcess) -> str:
     """The durabletask_extension key, from a check-status link the host handed out."""
     payload = start(host, "travel_chain")

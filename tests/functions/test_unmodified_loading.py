@@ -56,7 +56,14 @@ def test_v2_dfapp_orchestrators_become_sdk_orchestrators_and_activities_stay_pla
         "hello": "city",
         "measure": "word",
     }
-    assert {function.name for function in index.http_functions} == {"http_start", "read_status", "send_event"}
+    assert {function.name for function in index.http_functions} == {
+        "http_start",
+        "read_status",
+        "send_event",
+        "manage",
+        "tally_route",
+    }
+    assert set(registry.entities) == {"tally"}
     assert index.unmodified
     assert index.orchestrator_names == {"travel_chain", "word_lengths", "wait_for_approval"}
     # HTTP functions are told every orchestrator (an output-binding start checks names against them).

@@ -175,3 +175,14 @@ def test_sub_orchestration_retry_uses_a_new_child_id_per_attempt_and_fails_at_th
     final = executor.execute(history, [orchestrator_started(3), sub_orchestration_failed(2, "still broken")])
     assert final.status is OrchestrationStatus.Failed
     assert serialization.loads(final.output) == "Orchestrator function 'retried_child' failed: still broken \n trace"
+
+
+def test_the_official_sdks_retry_options_are_accepted() -> None:
+    import azure.durable_functions as official
+
+    from durable_azure.orchestration.retry import as_retry_options
+
+    options = as_retry_options(official.RetryOptions(1000, 3))
+    assert (options.first_retry_interval_in_milliseconds, options.max_number_of_attempts) == (1000, 3)
+    with pytest.raises(TypeError, match="retry_options must be RetryOptions"):
+        as_retry_options({"first": 1})

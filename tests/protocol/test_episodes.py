@@ -159,9 +159,9 @@ def test_retries_follow_dtfx_a_timer_after_every_failure_the_last_one_included()
     second = instance.episode(TimerFired(timestamp=at(6), timer_id=1, fire_at=at(6)), seconds=6)
     assert second.actions == (ScheduleTaskAction(id=2, name="flaky", input=activity_input('"x"')),)
     trailing = instance.episode(_failed(2, 7), seconds=7)
-    assert trailing.actions == (CreateTimerAction(id=3, fire_at=at(12)),)
+    assert trailing.actions == (CreateTimerAction(id=3, fire_at=at(7)),)  # due at once
     assert trailing.status is OrchestrationStatus.Running  # the SDK waits for DTFx's trailing timer
-    done = instance.episode(TimerFired(timestamp=at(12), timer_id=3, fire_at=at(12)), seconds=12)
+    done = instance.episode(TimerFired(timestamp=at(7), timer_id=3, fire_at=at(7)), seconds=7)
     assert done.status is OrchestrationStatus.Failed
     assert json.loads(done.output or "").startswith("Orchestrator function 'orchestrator' failed: boom")
 
@@ -302,3 +302,33 @@ def test_a_suspended_instance_holds_what_arrives_until_it_is_resumed() -> None:
     done = instance.episode(ExecutionResumed(timestamp=at(3), reason="go"), seconds=3)
     assert done.status is OrchestrationStatus.Completed
     assert json.loads(done.output or "") == "approved: yes"
+
+
+def rounds(context: df.DurableOrchestrationContext):
+    """Each round waits for "go" or a one-minute timeout; a round's unanswered wait stays behind."""
+    for round_number in range(2):
+        go = context.wait_for_external_event("go")
+        timeout = context.create_timer(context.current_utc_datetime + timedelta(minutes=1))
+        winner = yield context.task_any([go, timeout])
+        if winner == go:
+            timeout.cancel()
+            yield context.call_activity("after", round_number)
+            return round_number
+    return None
+
+
+def test_an_event_goes_to_the_newest_waiter_as_the_sdk_gives_it() -> None:
+    instance = SdkInstance(rounds)
+    instance.start()
+    instance.episode(TimerFired(timestamp=at(60), timer_id=0, fire_at=at(60)), seconds=60)  # round 0 timed out
+    result = instance.episode(EventRaised(timestamp=at(70), name="go", input="null"), seconds=70)
+    # The SDK gives "go" to round 1's wait (its newest) and schedules the activity; so must the shim.
+    assert result.actions == (ScheduleTaskAction(id=2, name="after", input=activity_input("1")),)
+
+
+def test_a_name_differing_only_in_case_is_the_same_activity_as_dtfx_compares() -> None:
+    instance = SdkInstance(renamed)
+    instance.start()
+    instance.history[2] = TaskScheduled(event_id=0, timestamp=at(0), name="ACT")
+    result = instance.episode(TaskCompleted(timestamp=at(1), task_scheduled_id=0, result="null"), seconds=1)
+    assert result.status is OrchestrationStatus.Completed

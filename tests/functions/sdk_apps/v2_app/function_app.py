@@ -81,3 +81,23 @@ async def manage(req: func.HttpRequest, client: df.DurableOrchestrationClient) -
         return func.HttpResponse(json.dumps({"deleted": result.instances_deleted}), mimetype="application/json")
     await getattr(client, action)(instance_id, f"{action} from the official client")
     return func.HttpResponse(status_code=202)
+
+
+@myApp.entity_trigger(context_name="context", entity_name="Tally")
+def tally(context: df.DurableEntityContext) -> None:
+    total = context.get_state(lambda: 0)
+    if context.operation_name == "add":
+        context.set_state(total + context.get_input())
+
+
+@myApp.route(route="tally/{key}", methods=["POST", "GET"])
+@myApp.durable_client_input(client_name="client")
+async def tally_route(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    """POST {"add": n}: signal the entity through the official client; GET: its state, read the same way."""
+    entity = df.EntityId("Tally", req.route_params["key"])
+    if req.method == "POST":
+        await client.signal_entity(entity, "add", req.get_json()["add"])
+        return func.HttpResponse(status_code=202)
+    state = await client.read_entity_state(entity)
+    body = {"exists": state.entity_exists, "state": state.entity_state}
+    return func.HttpResponse(json.dumps(body), mimetype="application/json")
