@@ -14,6 +14,7 @@ from durable_azure.history import (
     ExecutionTerminated,
     OrchestrationStatus,
     SubOrchestrationInstanceCompleted,
+    SubOrchestrationInstanceFailed,
     TaskCompleted,
     TaskFailed,
     TaskScheduled,
@@ -332,3 +333,44 @@ def test_a_name_differing_only_in_case_is_the_same_activity_as_dtfx_compares() -
     instance.history[2] = TaskScheduled(event_id=0, timestamp=at(0), name="ACT")
     result = instance.episode(TaskCompleted(timestamp=at(1), task_scheduled_id=0, result="null"), seconds=1)
     assert result.status is OrchestrationStatus.Completed
+
+
+def first_come(context: df.DurableOrchestrationContext):
+    """task_any again and again over the tasks still running (the SDK adds no action for the later ones)."""
+    pending = [context.call_activity("work", n) for n in range(3)]
+    order = []
+    while pending:
+        done = yield context.task_any(pending)
+        pending.remove(done)
+        order.append(done.result)
+    return order
+
+
+def test_repeated_task_any_over_running_tasks_completes_in_arrival_order() -> None:
+    instance = SdkInstance(first_come)
+    assert [action.id for action in instance.start().actions] == [0, 1, 2]
+    instance.episode(TaskCompleted(timestamp=at(1), task_scheduled_id=2, result='"c"'), seconds=1)
+    instance.episode(TaskCompleted(timestamp=at(2), task_scheduled_id=0, result='"a"'), seconds=2)
+    done = instance.episode(TaskCompleted(timestamp=at(3), task_scheduled_id=1, result='"b"'), seconds=3)
+    assert done.status is OrchestrationStatus.Completed
+    assert json.loads(done.output or "") == ["c", "a", "b"]
+
+
+def parent_with_retry(context: df.DurableOrchestrationContext):
+    options = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=2)
+    return (yield context.call_sub_orchestrator_with_retry("child", options, "in"))
+
+
+def test_a_sub_orchestration_retried_gets_a_new_default_id_per_attempt() -> None:
+    instance = SdkInstance(parent_with_retry)
+    (first,) = instance.start().actions
+    assert isinstance(first, CreateSubOrchestrationAction) and first.instance_id == f"{EXECUTION_ID}:0"
+    failed = SubOrchestrationInstanceFailed(timestamp=at(1), task_scheduled_id=0, reason="child broke")
+    (timer,) = instance.episode(failed, seconds=1).actions
+    assert timer == CreateTimerAction(id=1, fire_at=at(2))
+    (second,) = instance.episode(TimerFired(timestamp=at(2), timer_id=1, fire_at=at(2)), seconds=2).actions
+    assert isinstance(second, CreateSubOrchestrationAction) and second.instance_id == f"{EXECUTION_ID}:2"
+    done = instance.episode(
+        SubOrchestrationInstanceCompleted(timestamp=at(3), task_scheduled_id=2, result='"ok"'), seconds=3
+    )
+    assert json.loads(done.output or "") == "ok"
