@@ -5,13 +5,13 @@ input's JSON text into the argument (the SDK's `df_loads`, custom objects
 included; text that is not JSON is passed on as a string, as a .NET caller's
 plain string arrives) and the return value into JSON (`df_dumps`; a value it
 cannot serialize fails the activity with its "must be json serializable"
-message). The loader gives these to every activity of an app that imports
-azure.durable_functions, so its activities see exactly what they saw there.
+message). The loader gives these to every activity declared with
+azure.durable_functions (v2) or of a v1 app whose orchestrators are the SDK's,
+so its activities see exactly what they saw there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -33,9 +33,6 @@ def encode_activity_output(value: Any) -> str | None:
     return None if encoded is None or encoded.value is None else str(encoded.value)
 
 
-def with_worker_converters(activities: Mapping[str, ActivityFunction]) -> dict[str, ActivityFunction]:
-    """The activities of an unmodified app, each taking its input and giving its result through the converter."""
-    return {
-        name: replace(activity, decode_input=decode_activity_input, encode_output=encode_activity_output)
-        for name, activity in activities.items()
-    }
+def with_worker_converters(activity: ActivityFunction) -> ActivityFunction:
+    """An unmodified app's activity, taking its input and giving its result through the worker's converter."""
+    return replace(activity, decode_input=decode_activity_input, encode_output=encode_activity_output)

@@ -106,8 +106,8 @@ def durable_registry(app: FunctionRegister) -> Registry:
     becomes an SdkOrchestrator, run through the official SDK's protocol (official_sdk.py). Raises
     ConfigurationError when two orchestrators (or two activities) share a name (names compare without case,
     because Azure Functions function names do), or when the app mixes both SDKs' orchestrators. An entity
-    declared with azure.durable_functions becomes an SdkEntity; an unmodified app's activities take the Python
-    worker's converters (activity_converters.py).
+    declared with azure.durable_functions becomes an SdkEntity, and an activity the Python worker's converter
+    (activity_converters.py).
     """
     orchestrators: dict[str, Callable[..., Any]] = {}
     sdk_orchestrators: dict[str, SdkOrchestrator] = {}
@@ -129,8 +129,12 @@ def durable_registry(app: FunctionRegister) -> Registry:
                 orchestrators[name] = handle
         elif trigger_type == ACTIVITY_TRIGGER.lower():
             name = _register_name(builder, function, fields.get("activity"), "activity", seen)
-            activities[name] = ActivityFunction(
+            activity = ActivityFunction(
                 name=name, function=function.get_user_function(), input_name=str(fields["name"])
+            )
+            # Declared with azure.durable_functions: its input and result go through the worker's converter.
+            activities[name] = (
+                with_worker_converters(activity) if official_sdk.declared_with_sdk(function) else activity
             )
         elif trigger_type == ENTITY_TRIGGER.lower():
             name = _register_name(builder, function, fields.get("entityName"), "entity", seen)
@@ -140,8 +144,6 @@ def durable_registry(app: FunctionRegister) -> Registry:
             else:
                 entities[name.lower()] = entity_function_of(handle)
     official_sdk.check_not_mixed(orchestrators, sdk_orchestrators)
-    if sdk_orchestrators:
-        activities = with_worker_converters(activities)
     return Registry(
         orchestrators=orchestrators, activities=activities, entities=entities, sdk_orchestrators=sdk_orchestrators
     )

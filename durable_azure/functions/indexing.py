@@ -286,13 +286,6 @@ def _check_not_http_only(name: str, trigger: BindingSpec, others: tuple[BindingS
             )
 
 
-def app_index(http_functions: list[HttpFunction], registry: Registry) -> AppIndex:
-    """The index, with each HTTP function told the app's orchestrator names."""
-    names = frozenset(name.lower() for name in orchestrator_names(registry))
-    functions = [dataclasses.replace(function, orchestrator_names=names) for function in http_functions]
-    return AppIndex(http_functions=functions, registry=registry, unmodified=bool(registry.sdk_orchestrators))
-
-
 def http_function_from_bindings(
     name: str, function: Callable[..., Any], bindings: Sequence[Mapping[str, Any]], model: ProgrammingModel
 ) -> HttpFunction | None:

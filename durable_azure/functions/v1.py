@@ -79,8 +79,8 @@ def index_v1_app(app_dir: Path) -> AppIndex:
                 _add_unique(entities, name, entity or entity_function_of(function), "entity")
             loaded.append((folder, function, bindings))
     official_sdk.check_not_mixed(orchestrators, sdk_orchestrators)
-    if sdk_orchestrators:
-        activities = with_worker_converters(activities)
+    if sdk_orchestrators:  # an unmodified app: its activities see what the Python worker's converter gives
+        activities = {name: with_worker_converters(activity) for name, activity in activities.items()}
     registry = Registry(
         orchestrators=orchestrators, activities=activities, entities=entities, sdk_orchestrators=sdk_orchestrators
     )

@@ -35,7 +35,8 @@ from durable_azure.orchestration import OrchestrationExecutor, OrchestrationStat
 from durable_azure.protocol import ProtocolOrchestrationExecutor
 
 Executor = OrchestrationExecutor | EntityExecutor | ProtocolOrchestrationExecutor
-"""What runs an instance's episodes: the replay engine, or the entity scheduler for `@name@key` instances."""
+"""What runs an instance's episodes: the replay engine, the SDK's protocol (an unmodified app), or the entity
+scheduler for `@name@key` instances."""
 
 INSTANCE_BYTES = 3_500
 """A cached instance beyond its history events (W8 traced 2.8-3.1 KB for an instance waiting on one event)."""
